@@ -1,0 +1,48 @@
+"""The JSON API (PROTOCOL.md, JSON endpoints), built with django-ninja.
+
+django-ninja validates bodies and query strings from type hints and serves the
+OpenAPI 3 schema of exactly what it validates at /api/openapi.json. This
+module adapts its defaults to the contract: anonymous callers get 403 JSON
+(never 401 or a login page) and bad input gets 400 with per-field sentences.
+"""
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.security import django_auth
+
+api = NinjaAPI(
+    title="Chat API",
+    version="1",
+    description="Session-authenticated JSON API of the chat (PROTOCOL.md).",
+    auth=django_auth,
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(AuthenticationError)
+def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": "Log in first: this endpoint needs a session."}, status=403
+    )
+
+
+def _field_of(location: tuple) -> str:
+    # ninja reports ("body", "payload", "name") or ("query", "limit"): the
+    # field is the last named part; a whole-body error is "__all__".
+    names = [str(part) for part in location[1:] if not isinstance(part, int)]
+    if names and names[0] == "payload":
+        names = names[1:]
+    return names[-1] if names else "__all__"
+
+
+@api.exception_handler(ValidationError)
+def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        field = _field_of(tuple(error.get("loc", ())))
+        errors.setdefault(field, []).append(str(error.get("msg", "Invalid value.")))
+    return api.create_response(request, {"errors": errors}, status=400)
+
+
+api.add_router("/", "chat.api.router")

@@ -1,0 +1,38 @@
+"""GET /healthz: is this process able to reach the database and Redis?"""
+
+import asyncio
+
+from asgiref.sync import sync_to_async
+from django.db import connection
+from django.http import JsonResponse
+
+from project.redis_pool import get_redis
+
+CHECK_TIMEOUT = 2.0
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return True
+    except Exception:
+        return False
+
+
+async def _redis_ok() -> bool:
+    try:
+        return bool(await asyncio.wait_for(get_redis().ping(), CHECK_TIMEOUT))
+    except Exception:
+        return False
+
+
+async def healthz(request) -> JsonResponse:
+    db_ok, redis_ok = await asyncio.gather(sync_to_async(_database_ok)(), _redis_ok())
+    body = {
+        "ok": db_ok and redis_ok,
+        "db": "ok" if db_ok else "down",
+        "redis": "ok" if redis_ok else "down",
+    }
+    return JsonResponse(body, status=200 if body["ok"] else 503)

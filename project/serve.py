@@ -1,0 +1,66 @@
+"""`make run`: serve HTTP and WebSockets with uvicorn, with a private Redis
+when REDIS_URL is unset.
+
+    python -m project.serve [--workers N]
+
+HOST and PORT say where to listen (PROTOCOL.md, Configuration).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import uvicorn
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# PROTOCOL.md: a frame over 64 KiB is closed with 1009.
+WS_MAX_SIZE = 64 * 1024
+
+
+def uvicorn_options(host: str, port: int) -> dict:
+    """The uvicorn options every server of this project runs with."""
+    return {
+        "host": host,
+        "port": port,
+        "ws_max_size": WS_MAX_SIZE,
+        # Presence has its own heartbeat; uvicorn's pings would only add load.
+        "ws_ping_interval": None,
+        "lifespan": "off",
+        "proxy_headers": True,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "8000"))
+
+    redis = None
+    if not os.environ.get("REDIS_URL"):
+        from project.localredis import LocalRedis
+
+        redis = LocalRedis(BASE_DIR / "var" / "redis").start()
+        os.environ["REDIS_URL"] = redis.url
+        print(f"Started a private Redis at {redis.url} (set REDIS_URL to use yours)")
+    try:
+        print(f"Serving http://{host}:{port}/")
+        uvicorn.run(
+            "project.asgi:application",
+            workers=args.workers,
+            **uvicorn_options(host, port),
+        )
+    finally:
+        if redis is not None:
+            redis.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

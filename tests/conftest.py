@@ -1,0 +1,106 @@
+"""Fixtures shared by the whole suite.
+
+The suite starts its own redis-server on a free port (never fakeredis, never
+the in-memory channel layer) and points the channel layer and presence at it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+from asgiref.sync import sync_to_async
+from channels.layers import channel_layers
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from project.localredis import LocalRedis
+
+ORIGIN = "http://localhost"
+
+
+def _point_at_redis(url: str) -> None:
+    os.environ["REDIS_URL"] = url
+    settings.REDIS_URL = url
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            **settings.CHANNEL_LAYERS["default"],
+            "CONFIG": {**settings.CHANNEL_LAYERS["default"]["CONFIG"], "hosts": [url]},
+        }
+    }
+    channel_layers.backends = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedis]:
+    server = LocalRedis(tmp_path_factory.mktemp("redis")).start()
+    _point_at_redis(server.url)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis(redis_server: LocalRedis) -> Iterator[None]:
+    # Every test starts from an empty Redis (and a fresh layer per loop).
+    if redis_server.process is None:
+        redis_server.start()
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    client.close()
+    channel_layers.backends = {}
+    yield
+
+
+@pytest.fixture
+def redis_client(redis_server: LocalRedis) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_server.url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def make_user(django_user_model) -> Callable:
+    counter = iter(range(1, 1_000_000))
+
+    def make(username: str | None = None, **fields):
+        n = next(counter)
+        username = username or f"user{n}"
+        fields.setdefault("email", f"{username}@example.com")
+        fields.setdefault("password", "correct horse battery staple")
+        return django_user_model.objects.create_user(username=username, **fields)
+
+    return make
+
+
+def session_cookie_for(user) -> str:
+    """Log the user in through Django's session machinery; the `sessionid`."""
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+async def asession_cookie_for(user) -> str:
+    return await sync_to_async(session_cookie_for)(user)
+
+
+def communicator(
+    path: str,
+    session_key: str | None = None,
+    *,
+    origin: str | None = ORIGIN,
+    application=None,
+) -> WebsocketCommunicator:
+    """A WebsocketCommunicator around the real ASGI application."""
+    if application is None:
+        from project.asgi import application
+    headers = []
+    if origin is not None:
+        headers.append((b"origin", origin.encode()))
+    if session_key is not None:
+        headers.append(
+            (b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode())
+        )
+    return WebsocketCommunicator(application, path, headers=headers)
