@@ -1,0 +1,14 @@
+"""Channel-layer group names, built from ids only (never from user text)."""
+
+# Every /ws/presence/ socket: site-wide presence.join / presence.leave.
+SITE_GROUP = "site"
+
+
+def room_group(room_id: int) -> str:
+    """Sockets of one room: messages, deletions, typing, the room's presence."""
+    return f"room.{room_id}"
+
+
+def user_group(user_id: int) -> str:
+    """Every socket of one user, on every process (deactivation, bans)."""
+    return f"user.{user_id}"
