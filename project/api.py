@@ -46,3 +46,4 @@ def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 
 api.add_router("/", "chat.api.router")
+api.add_router("/", "presence.endpoints.router")
