@@ -1,0 +1,121 @@
+"""Reads of rooms and messages (sync ORM; async callers wrap them with
+database_sync_to_async)."""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import Exists, OuterRef, Q
+
+from chat.models import SLUG_PATTERN, Message, Room
+
+_SLUG_RE = re.compile(SLUG_PATTERN)
+
+
+class RoomNotFound(Exception):
+    """No such room, or a private one the user is not a member of."""
+
+
+class RoomForbidden(Exception):
+    """The user is banned from the room."""
+
+
+def _with_access(user):
+    """Rooms annotated with is_member / is_banned for `user`: one query."""
+    members = Room.members.through.objects.filter(
+        room_id=OuterRef("pk"), user_id=user.pk
+    )
+    banned = Room.banned.through.objects.filter(room_id=OuterRef("pk"), user_id=user.pk)
+    return Room.objects.select_related("owner").annotate(
+        is_member=Exists(members), is_banned=Exists(banned)
+    )
+
+
+def room_for_user(*, slug: str, user) -> Room:
+    """The room `slug` as `user` may see it.
+
+    Raises RoomNotFound when it does not exist or is private and the user is
+    not a member (a private room looks exactly like a missing one), and
+    RoomForbidden when the user is banned from it.
+    """
+    # Text that cannot be a slug never reaches the database (NUL bytes, for
+    # one, make PostgreSQL raise).
+    if not isinstance(slug, str) or not _SLUG_RE.fullmatch(slug):
+        raise RoomNotFound(slug)
+    room = _with_access(user).filter(slug=slug).first()
+    if room is None:
+        raise RoomNotFound(slug)
+    if room.is_banned:
+        raise RoomForbidden(slug)
+    if room.private and not room.is_member:
+        raise RoomNotFound(slug)
+    return room
+
+
+def room_for_moderator(*, slug: str, user) -> Room:
+    """Like room_for_user, but staff reach every room, private ones included:
+    they moderate rooms they are not members of."""
+    if user.is_staff and isinstance(slug, str) and _SLUG_RE.fullmatch(slug):
+        room = Room.objects.select_related("owner").filter(slug=slug).first()
+        if room is not None:
+            return room
+    return room_for_user(slug=slug, user=user)
+
+
+def rooms_visible_to(user) -> list[Room]:
+    """Public rooms plus the user's private ones, by name; rooms the user is
+    banned from are left out (they could not enter them)."""
+    mine = Room.members.through.objects.filter(user_id=user.pk).values("room_id")
+    banned = Room.banned.through.objects.filter(user_id=user.pk).values("room_id")
+    return list(
+        Room.objects.select_related("owner")
+        .filter(Q(private=False) | Q(pk__in=mine))
+        .exclude(pk__in=banned)
+        .order_by("name", "slug")
+    )
+
+
+def message_history(
+    *,
+    room: Room,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int,
+) -> tuple[list[Message], bool]:
+    """Messages of `room` in ascending seq, tombstones included.
+
+    `before`: the latest `limit` with a smaller seq; `after`: the first
+    `limit` with a greater seq; neither: the latest `limit`. The bool says
+    whether more exist in the direction asked. One query: it fetches
+    limit + 1 rows over the (room, seq) unique index.
+    """
+    if before is not None and after is not None:
+        raise ValueError("Give before or after, not both.")
+    if limit < 1:
+        raise ValueError("limit must be at least 1.")
+    # room.messages caches `room` on every row, so message_dict needs no join.
+    rows = room.messages.select_related("author")
+    if after is not None:
+        rows = rows.filter(seq__gt=after).order_by("seq")
+    else:
+        if before is not None:
+            rows = rows.filter(seq__lt=before)
+        rows = rows.order_by("-seq")
+    found = list(rows[: limit + 1])
+    has_more = len(found) > limit
+    found = found[:limit]
+    if after is None:
+        found.reverse()
+    return found, has_more
+
+
+def message_for_client_id(*, author, client_id: str) -> Message | None:
+    """The message `author` already sent with `client_id` (an idempotent retry)."""
+    if "\x00" in client_id:
+        # message_create never stores one, and PostgreSQL rejects NUL in a query.
+        return None
+    return (
+        Message.objects.select_related("room", "author")
+        .filter(author=author, client_id=client_id)
+        .first()
+    )
