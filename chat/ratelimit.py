@@ -1,0 +1,73 @@
+"""Per-user message rate limit (PROTOCOL.md, CHAT_RATE_LIMIT "N/S"): at most N
+messages in any sliding S-second window, across every socket and process."""
+
+from __future__ import annotations
+
+import uuid
+import weakref
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from redis import asyncio as aioredis
+
+from project.redis_pool import get_redis
+
+# KEYS[1]: sorted set of one user's accepted sends, scored by Redis time in µs.
+# ARGV: limit N, window S in µs, a member unique to this call.
+# Invariant: the set holds exactly the sends accepted in the last S seconds,
+# and a send is accepted only while fewer than N are there. Redis' own clock
+# (TIME) is used, so processes with skewed clocks still share one window; a
+# refused send is not recorded, so hammering does not extend the penalty.
+ALLOW_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local allowed = 0
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+    redis.call('ZADD', KEYS[1], now, ARGV[3])
+    allowed = 1
+end
+redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000))
+return allowed
+"""
+
+_scripts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def parse_rate(text: str) -> tuple[int, float]:
+    """ "N/S" → (N messages, S seconds); ImproperlyConfigured says how to fix."""
+    count, _, seconds = str(text).partition("/")
+    try:
+        parsed = int(count.strip()), float(seconds.strip())
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed[0] < 1 or not 0 < parsed[1] < 10**9:
+        raise ImproperlyConfigured(
+            f"CHAT_RATE_LIMIT must look like '20/10' (at most 20 messages in any "
+            f"10 seconds; N a whole number ≥ 1, S seconds > 0), got {text!r}."
+        )
+    return parsed
+
+
+def rate_key(user_id: int) -> str:
+    return f"chat:rate:{user_id}"
+
+
+def _script(client: aioredis.Redis):
+    # register_script sends the text once, then EVALSHA; one per loop's client.
+    script = _scripts.get(client)
+    if script is None:
+        script = _scripts[client] = client.register_script(ALLOW_SCRIPT)
+    return script
+
+
+async def allow_message(user_id: int) -> bool:
+    """Record one send by `user_id` and say whether it is within the limit."""
+    limit, seconds = parse_rate(settings.CHAT_RATE_LIMIT)
+    client = get_redis()
+    allowed = await _script(client)(
+        keys=[rate_key(user_id)],
+        args=[limit, int(seconds * 1_000_000), uuid.uuid4().hex],
+    )
+    return bool(allowed)
