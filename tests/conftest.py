@@ -104,3 +104,12 @@ def communicator(
             (b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode())
         )
     return WebsocketCommunicator(application, path, headers=headers)
+
+
+@pytest.fixture
+def general_room(transactional_db):
+    """`general`, which migrate creates but a transactional test's flush removes."""
+    from chat.models import Room
+
+    room, _ = Room.objects.get_or_create(slug="general", defaults={"name": "General"})
+    return room

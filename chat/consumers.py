@@ -1,0 +1,268 @@
+"""The room socket, /ws/chat/<slug>/ (PROTOCOL.md, Sockets).
+
+Thin on purpose: parse a frame, authorize, call a service, send. Rules live in
+chat.services / chat.selectors / chat.frames, presence in presence.api, the
+live ordering of messages in chat.delivery.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from chat import ratelimit, selectors, services
+from chat.delivery import OrderedDelivery, room_last_seq
+from chat.frames import Frame, FrameError, error_frame, parse_frame
+from chat.wire import message_dict, user_ref
+from presence import api as presence
+from project.groups import room_group, user_group
+
+INITIAL_HISTORY = 50
+RESUME_HISTORY = 500
+ERROR_WINDOW = 10.0  # seconds
+ERROR_LIMIT = 20  # errors per window before 4429
+TYPING_MIN_INTERVAL = 1.0  # seconds between forwarded typing=true of one socket
+
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_FLOODING = 4429
+
+
+def _history_frame(room_slug: str, messages: list, has_more: bool, **echo) -> str:
+    return json.dumps(
+        {
+            "type": "history",
+            "room": room_slug,
+            "messages": [message_dict(m) for m in messages],
+            "has_more": has_more,
+            **echo,
+        }
+    )
+
+
+def _resume_point(query_string: bytes) -> int | None:
+    """The `after` of `?after=<seq>`, None when absent; ValueError when bad."""
+    values = parse_qs(query_string.decode("latin-1")).get("after")
+    if not values:
+        return None
+    after = int(values[-1])
+    if after < 0:
+        raise ValueError(after)
+    return after
+
+
+class RoomConsumer(AsyncWebsocketConsumer):
+    room = None
+    delivery: OrderedDelivery | None = None
+
+    # --- lifecycle ---------------------------------------------------------
+
+    async def connect(self) -> None:
+        self.user = self.scope["user"]
+        if not self.user.is_authenticated or not self.user.is_active:
+            await self.close()  # before accept: the client sees HTTP 403
+            return
+        self.errors: deque[float] = deque()
+        self.last_typing = 0.0
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        try:
+            room = await database_sync_to_async(selectors.room_for_user)(
+                slug=slug, user=self.user
+            )
+        except selectors.RoomNotFound:
+            await self._refuse("not_found", "No such room.", CLOSE_NOT_FOUND)
+            return
+        except selectors.RoomForbidden:
+            await self._refuse(
+                "forbidden", "You are banned from this room.", CLOSE_FORBIDDEN
+            )
+            return
+        self.room = room
+        self.user_ref = user_ref(self.user)
+        await self.accept()
+        # Subscribe before reading state and history: whatever happens after
+        # this point arrives as an event and is queued until connect returns.
+        await self.channel_layer.group_add(room_group(room.id), self.channel_name)
+        await self.channel_layer.group_add(user_group(self.user.id), self.channel_name)
+        self.groups = [room_group(room.id), user_group(self.user.id)]
+        await presence.connect(
+            channel_name=self.channel_name, user=self.user_ref, room_id=room.id
+        )
+        users = await presence.room_members(room.id)
+        await self.send(
+            json.dumps({"type": "presence.state", "room": room.slug, "users": users})
+        )
+        await self._send_first_history()
+
+    async def _send_first_history(self) -> None:
+        try:
+            after = _resume_point(self.scope.get("query_string", b""))
+        except ValueError:
+            after = None
+            await self._send_error("bad_request", "`after` must be a whole number ≥ 0.")
+        snapshot = await database_sync_to_async(room_last_seq)(room=self.room)
+        if after is None:
+            messages, has_more = await database_sync_to_async(
+                selectors.message_history
+            )(room=self.room, limit=INITIAL_HISTORY)
+        else:
+            messages, has_more = await database_sync_to_async(
+                selectors.message_history
+            )(room=self.room, after=after, limit=RESUME_HISTORY)
+        await self.send(_history_frame(self.room.slug, messages, has_more))
+        newest = messages[-1].seq if messages else 0
+        # Live messages continue from what the client holds, or, when the
+        # resume set was cut at 500, from the room's head at subscribe time
+        # (the client pages the middle in with history.after).
+        self.delivery = OrderedDelivery(
+            room=self.room, last_seq=max(newest, snapshot), send=self.send
+        )
+
+    async def _refuse(self, code: str, detail: str, close_code: int) -> None:
+        await self.accept()
+        await self.send(error_frame(code, detail))
+        await self.close(close_code)
+
+    async def disconnect(self, code: int) -> None:
+        if self.delivery is not None:
+            self.delivery.cancel()
+        if self.room is not None:
+            await presence.disconnect(channel_name=self.channel_name)
+
+    async def _close_with(self, code: int) -> None:
+        # Leave presence now rather than on the disconnect that follows: the
+        # others must see the leave even if that disconnect never comes.
+        if self.room is not None:
+            await presence.disconnect(channel_name=self.channel_name)
+        await self.close(code)
+
+    # --- client frames -----------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        if self.room is None:
+            return
+        try:
+            frame = parse_frame(text_data, bytes_data)
+            await self.HANDLERS[frame.type](self, frame)
+        except FrameError as error:
+            await self._send_error(error.code, error.detail, error.ref)
+
+    async def _send_error(self, code: str, detail: str, ref: str | None = None) -> None:
+        now = time.monotonic()
+        while self.errors and now - self.errors[0] > ERROR_WINDOW:
+            self.errors.popleft()
+        if len(self.errors) >= ERROR_LIMIT:
+            await self._close_with(CLOSE_FLOODING)
+            return
+        self.errors.append(now)
+        await self.send(error_frame(code, detail, ref))
+
+    async def on_message_send(self, frame: Frame) -> None:
+        body, client_id = frame.fields["body"], frame.fields["client_id"]
+        if client_id is not None:
+            stored = await database_sync_to_async(selectors.message_for_client_id)(
+                author=self.user, client_id=client_id
+            )
+            if stored is not None:
+                # An idempotent retry: never rate limited, never stored again.
+                await self.send(json.dumps({"type": "message", **message_dict(stored)}))
+                return
+        if not await ratelimit.allow_message(self.user.id):
+            raise FrameError(
+                "rate_limited", "You are sending too fast; wait a moment.", client_id
+            )
+        message, created = await database_sync_to_async(services.message_create)(
+            room=self.room, author=self.user, body=body, client_id=client_id
+        )
+        text = json.dumps({"type": "message", **message_dict(message)})
+        if not created:
+            await self.send(text)
+            return
+        # Stored first (above), broadcast second: what a client sees is in history.
+        await self.channel_layer.group_send(
+            room_group(self.room.id),
+            {"type": "chat.message", "seq": message.seq, "frame": text},
+        )
+
+    async def on_history_before(self, frame: Frame) -> None:
+        before, limit = frame.fields["before"], frame.fields["limit"]
+        messages, has_more = await database_sync_to_async(selectors.message_history)(
+            room=self.room, before=before, limit=limit
+        )
+        await self.send(
+            _history_frame(self.room.slug, messages, has_more, before=before)
+        )
+
+    async def on_history_after(self, frame: Frame) -> None:
+        after, limit = frame.fields["after"], frame.fields["limit"]
+        messages, has_more = await database_sync_to_async(selectors.message_history)(
+            room=self.room, after=after, limit=limit
+        )
+        await self.send(_history_frame(self.room.slug, messages, has_more, after=after))
+
+    async def on_typing(self, frame: Frame) -> None:
+        active = frame.fields["active"]
+        now = time.monotonic()
+        if active and now - self.last_typing < TYPING_MIN_INTERVAL:
+            return  # throttled: the others already know
+        self.last_typing = now if active else 0.0
+        text = json.dumps(
+            {
+                "type": "typing",
+                "room": self.room.slug,
+                "user": self.user_ref,
+                "active": active,
+            }
+        )
+        await self.channel_layer.group_send(
+            room_group(self.room.id),
+            {"type": "chat.typing", "user_id": self.user.id, "frame": text},
+        )
+
+    async def on_ping(self, frame: Frame) -> None:
+        await presence.touch(channel_name=self.channel_name)
+        await self.send('{"type": "pong"}')
+
+    HANDLERS = {
+        "message.send": on_message_send,
+        "history.before": on_history_before,
+        "history.after": on_history_after,
+        "typing": on_typing,
+        "ping": on_ping,
+    }
+
+    # --- channel-layer events ----------------------------------------------
+
+    async def chat_message(self, event: dict) -> None:
+        await self.delivery.deliver(event["seq"], event["frame"])
+
+    async def chat_deleted(self, event: dict) -> None:
+        await self.send(event["frame"])
+
+    async def chat_typing(self, event: dict) -> None:
+        if event["user_id"] != self.user.id:
+            await self.send(event["frame"])
+
+    async def presence_join(self, event: dict) -> None:
+        # The socket's own first join: the client has itself in presence.state.
+        if event["user"]["id"] == self.user.id:
+            return
+        await self._send_presence("presence.join", event)
+
+    async def presence_leave(self, event: dict) -> None:
+        await self._send_presence("presence.leave", event)
+
+    async def _send_presence(self, kind: str, event: dict) -> None:
+        await self.send(
+            json.dumps({"type": kind, "room": self.room.slug, "user": event["user"]})
+        )
+
+    async def user_kick(self, event: dict) -> None:
+        room_id = event.get("room_id")
+        if room_id is None or room_id == self.room.id:
+            await self._close_with(event.get("code", CLOSE_FORBIDDEN))

@@ -1,0 +1,107 @@
+"""Live messages to one socket in seq order, each exactly once.
+
+Messages are stored in seq order but broadcast by whichever process stored
+them, so two messages can reach a process in the other order, and the pub/sub
+layer is at-most-once across a Redis reconnect. A client must see seq grow by
+exactly one (PROTOCOL.md, Delivery semantics), so the server repairs here
+rather than making every client repair: an early message waits up to
+GAP_WAIT for the ones before it, then the missing ones are read from the
+database, where they already are (stored before broadcast).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+
+from channels.db import database_sync_to_async
+
+from chat import selectors
+from chat.models import Room
+from chat.wire import message_dict
+
+GAP_WAIT = 1.0  # seconds an early message waits for the ones before it
+MAX_PENDING = 500  # early messages held before repairing at once
+
+
+def room_last_seq(*, room: Room) -> int:
+    """The room's newest seq, read now (not the cached model field)."""
+    return Room.objects.values_list("last_seq", flat=True).get(pk=room.pk)
+
+
+class OrderedDelivery:
+    def __init__(
+        self, *, room: Room, last_seq: int, send: Callable[[str], Awaitable[None]]
+    ) -> None:
+        self.room = room
+        self.last_seq = last_seq
+        self._send = send
+        self._pending: dict[int, str] = {}
+        self._lock = asyncio.Lock()
+        self._timer: asyncio.TimerHandle | None = None
+        self._repair_task: asyncio.Task | None = None
+
+    async def deliver(self, seq: int, frame: str) -> None:
+        async with self._lock:
+            if seq <= self.last_seq or seq in self._pending:
+                return  # already sent (history overlap, or a duplicate)
+            if seq != self.last_seq + 1:
+                self._pending[seq] = frame
+                if len(self._pending) > MAX_PENDING:
+                    await self._repair_locked()
+                elif self._timer is None:
+                    self._timer = asyncio.get_running_loop().call_later(
+                        GAP_WAIT, self._start_repair
+                    )
+                return
+            await self._send(frame)
+            self.last_seq = seq
+            await self._flush_locked()
+
+    async def _flush_locked(self) -> None:
+        while (seq := self.last_seq + 1) in self._pending:
+            await self._send(self._pending.pop(seq))
+            self.last_seq = seq
+        if not self._pending:
+            self._cancel_timer()
+
+    def _start_repair(self) -> None:
+        self._timer = None
+        self._repair_task = asyncio.ensure_future(self.repair())
+
+    async def repair(self) -> None:
+        async with self._lock:
+            await self._repair_locked()
+
+    async def _repair_locked(self) -> None:
+        self._cancel_timer()
+        if not self._pending:
+            return
+        target = max(self._pending)
+        missing, _ = await database_sync_to_async(selectors.message_history)(
+            room=self.room, after=self.last_seq, limit=target - self.last_seq
+        )
+        for message in missing:
+            if message.seq != self.last_seq + 1:
+                break  # not stored yet: keep waiting for it
+            frame = self._pending.pop(message.seq, None) or json.dumps(
+                {"type": "message", **message_dict(message)}
+            )
+            await self._send(frame)
+            self.last_seq = message.seq
+        await self._flush_locked()
+        if self._pending and self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(
+                GAP_WAIT, self._start_repair
+            )
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def cancel(self) -> None:
+        self._cancel_timer()
+        if self._repair_task is not None and not self._repair_task.done():
+            self._repair_task.cancel()

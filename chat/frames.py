@@ -1,0 +1,148 @@
+"""Client frames of /ws/chat/<slug>/: parsing, validation and the error frame.
+
+Every rule here is a line of PROTOCOL.md ("Client → server"); the consumer
+only dispatches what `parse_frame` returns.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+MAX_BODY = 4000
+MAX_CLIENT_ID = 64
+HISTORY_BEFORE_LIMIT = (1, 100, 50)  # min, max, default
+HISTORY_AFTER_LIMIT = (1, 500, 100)
+
+
+class FrameError(Exception):
+    """A frame the server refuses, with the PROTOCOL.md error code to send."""
+
+    def __init__(self, code: str, detail: str, ref: str | None = None) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.ref = ref
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    type: str
+    fields: dict[str, Any]
+    client_id: str | None = None
+
+
+def error_frame(code: str, detail: str, ref: str | None = None) -> str:
+    frame: dict[str, Any] = {"type": "error", "code": code, "detail": detail}
+    if ref is not None:
+        frame["ref"] = ref
+    return json.dumps(frame)
+
+
+def _is_int(value: Any) -> bool:
+    # JSON true/false decode to bool, a subclass of int: not a seq.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _seq(data: dict, name: str, ref: str | None, *, minimum: int) -> int:
+    if name not in data:
+        raise FrameError("bad_request", f"`{name}` is required: a seq number.", ref)
+    value = data[name]
+    if not _is_int(value) or value < minimum:
+        raise FrameError(
+            "bad_request", f"`{name}` must be a whole number ≥ {minimum}.", ref
+        )
+    return value
+
+
+def _limit(data: dict, bounds: tuple[int, int, int], ref: str | None) -> int:
+    low, high, default = bounds
+    value = data.get("limit", default)
+    if not _is_int(value) or not low <= value <= high:
+        raise FrameError(
+            "bad_request", f"`limit` must be a whole number from {low} to {high}.", ref
+        )
+    return value
+
+
+def _message_send(data: dict, ref: str | None) -> dict[str, Any]:
+    body = data.get("body")
+    if not isinstance(body, str):
+        raise FrameError("bad_request", "`body` is required and must be text.", ref)
+    body = body.strip()
+    if not body:
+        raise FrameError("bad_request", "`body` is empty.", ref)
+    if len(body) > MAX_BODY:
+        raise FrameError(
+            "too_long", f"`body` is longer than {MAX_BODY} characters.", ref
+        )
+    if "\x00" in body:
+        raise FrameError("bad_request", "`body` must not contain NUL characters.", ref)
+    client_id = data.get("client_id")
+    if client_id is not None and (
+        not isinstance(client_id, str) or not 1 <= len(client_id) <= MAX_CLIENT_ID
+    ):
+        raise FrameError(
+            "bad_request",
+            f"`client_id` must be text of 1 to {MAX_CLIENT_ID} characters.",
+            ref,
+        )
+    return {"body": body, "client_id": client_id}
+
+
+def _history_before(data: dict, ref: str | None) -> dict[str, Any]:
+    return {
+        "before": _seq(data, "before", ref, minimum=0),
+        "limit": _limit(data, HISTORY_BEFORE_LIMIT, ref),
+    }
+
+
+def _history_after(data: dict, ref: str | None) -> dict[str, Any]:
+    return {
+        "after": _seq(data, "after", ref, minimum=0),
+        "limit": _limit(data, HISTORY_AFTER_LIMIT, ref),
+    }
+
+
+def _typing(data: dict, ref: str | None) -> dict[str, Any]:
+    active = data.get("active")
+    if not isinstance(active, bool):
+        raise FrameError("bad_request", "`active` must be true or false.", ref)
+    return {"active": active}
+
+
+def _ping(data: dict, ref: str | None) -> dict[str, Any]:
+    return {}
+
+
+PARSERS = {
+    "message.send": _message_send,
+    "history.before": _history_before,
+    "history.after": _history_after,
+    "typing": _typing,
+    "ping": _ping,
+}
+
+
+def parse_frame(text: str | None, binary: bytes | None = None) -> Frame:
+    """The validated frame, or FrameError with the code PROTOCOL.md names."""
+    if text is None:
+        raise FrameError(
+            "bad_request", "Binary frames are not accepted; send JSON text."
+        )
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise FrameError("bad_json", "The frame is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise FrameError("bad_request", "A frame must be a JSON object.")
+    client_id = data.get("client_id")
+    ref = client_id if isinstance(client_id, str) else None
+    kind = data.get("type")
+    if not isinstance(kind, str):
+        raise FrameError("bad_request", "A frame needs a string `type`.", ref)
+    parser = PARSERS.get(kind)
+    if parser is None:
+        raise FrameError("unknown_type", f"Unknown frame type {kind[:40]!r}.", ref)
+    return Frame(type=kind, fields=parser(data, ref), client_id=ref)
