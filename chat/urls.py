@@ -5,4 +5,5 @@ from chat import views
 app_name = "chat"
 urlpatterns = [
     path("", views.room_list, name="room_list"),
+    path("rooms/<slug:slug>/", views.room, name="room"),
 ]

@@ -1,0 +1,55 @@
+// JSON endpoints of PROTOCOL.md: session cookie auth, CSRF header on writes.
+
+/** The value of the `csrftoken` cookie (the pages set it), or "". */
+export function csrfToken() {
+  for (const part of document.cookie.split(";")) {
+    const [name, ...rest] = part.trim().split("=");
+    if (name === "csrftoken") return decodeURIComponent(rest.join("="));
+  }
+  return "";
+}
+
+/**
+ * Call one endpoint. Resolves to {status, ok, data}; data is the parsed JSON
+ * body or null. Rejects only when the network fails.
+ */
+export async function request(method, url, body) {
+  const headers = { Accept: "application/json" };
+  const init = { method, headers, credentials: "same-origin" };
+  if (method !== "GET" && method !== "HEAD") headers["X-CSRFToken"] = csrfToken();
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(url, init);
+  let data = null;
+  if (response.status !== 204) {
+    try {
+      data = await response.json();
+    } catch {
+      data = null;
+    }
+  }
+  return { status: response.status, ok: response.ok, data };
+}
+
+export const getJSON = (url) => request("GET", url);
+export const postJSON = (url, body) => request("POST", url, body);
+
+/** A human sentence for a failed call, from its JSON if it has one. */
+export function failureText(result, fallback = "Something went wrong.") {
+  const data = result && result.data;
+  if (data && typeof data.detail === "string") return data.detail;
+  if (data && data.errors && typeof data.errors === "object") {
+    const first = Object.values(data.errors).flat()[0];
+    if (typeof first === "string") return first;
+  }
+  if (result && result.status === 403) return "You are not allowed to do that (or you were logged out).";
+  return fallback;
+}
+
+/** Parse the JSON a page embedded with Django's json_script. */
+export function pageData(id) {
+  const element = document.getElementById(id);
+  return element ? JSON.parse(element.textContent) : null;
+}

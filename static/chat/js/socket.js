@@ -1,0 +1,202 @@
+// A WebSocket that reconnects by itself: exponential backoff with jitter,
+// a ping every 20 s, and a fresh URL on every attempt so the caller can
+// resume (`?after=<seq>`, PROTOCOL.md).
+
+// The server meant it: not found / forbidden. Reconnecting would not help.
+export const FINAL_CLOSE_CODES = new Set([4403, 4404]);
+
+export const State = Object.freeze({
+  CONNECTING: "connecting",
+  OPEN: "open",
+  RECONNECTING: "reconnecting",
+  CLOSED: "closed",
+});
+
+const PING_MS = 20_000;
+const MIN_DELAY_MS = 500;
+const MAX_DELAY_MS = 30_000;
+// An open socket that stayed up this long was healthy: start backoff afresh.
+const STABLE_MS = 10_000;
+
+/** The ws:// or wss:// URL of a path on this site. */
+export function socketUrl(path) {
+  const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${window.location.host}${path}`;
+}
+
+/**
+ * Options:
+ *  - path(): the path (and query) to open, asked before every attempt;
+ *  - onFrame(object): each JSON object the server sends;
+ *  - onOpen(): the socket is open (send resends and requests here);
+ *  - onState(state, detail): CONNECTING, OPEN, RECONNECTING {delay, code},
+ *    CLOSED {code, reason};
+ *  - probe(): optional async check after a handshake failed before opening;
+ *    resolving to a string stops retrying with that string as the reason
+ *    (e.g. the session ended and the server refuses the handshake).
+ */
+export class ReconnectingSocket {
+  constructor(options) {
+    this.options = options;
+    this.ws = null;
+    this.state = State.CLOSED;
+    this.attempt = 0;
+    this.failedHandshakes = 0;
+    this.retryTimer = null;
+    this.pingTimer = null;
+    this.stableTimer = null;
+    this.lastFrameAt = 0;
+    this.stopped = false;
+    window.addEventListener("online", () => this.retryNow());
+    document.addEventListener("visibilitychange", () => {
+      if (!document.hidden) this.retryNow();
+    });
+  }
+
+  start() {
+    this.stopped = false;
+    this._connect();
+  }
+
+  /** Close for good (leaving the page, or a final close code). */
+  stop(code = 1000) {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this._clearTimers();
+    if (this.ws) {
+      this._detach(this.ws);
+      this.ws.close(code);
+      this.ws = null;
+    }
+  }
+
+  get isOpen() {
+    return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Send one frame; false when the socket is not open (nothing queued). */
+  send(frame) {
+    if (!this.isOpen) return false;
+    this.ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /** Skip the rest of the backoff wait (a button, the browser going online). */
+  retryNow() {
+    if (this.stopped || this.state !== State.RECONNECTING) return;
+    clearTimeout(this.retryTimer);
+    this._connect();
+  }
+
+  _setState(state, detail = {}) {
+    this.state = state;
+    if (this.options.onState) this.options.onState(state, detail);
+  }
+
+  _connect() {
+    this._setState(this.attempt === 0 ? State.CONNECTING : State.RECONNECTING, {
+      delay: 0,
+      connecting: true,
+    });
+    let ws;
+    try {
+      ws = new WebSocket(socketUrl(this.options.path()));
+    } catch {
+      this._scheduleRetry(1006, false);
+      return;
+    }
+    this.ws = ws;
+    let opened = false;
+    ws.onopen = () => {
+      opened = true;
+      this.failedHandshakes = 0;
+      this.lastFrameAt = Date.now();
+      this._setState(State.OPEN);
+      this.pingTimer = setInterval(() => this._ping(), PING_MS);
+      this.stableTimer = setTimeout(() => {
+        this.attempt = 0;
+      }, STABLE_MS);
+      if (this.options.onOpen) this.options.onOpen();
+    };
+    ws.onmessage = (event) => {
+      this.lastFrameAt = Date.now();
+      if (typeof event.data !== "string") return;
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (frame && typeof frame === "object" && typeof frame.type === "string") {
+        this.options.onFrame(frame);
+      }
+    };
+    ws.onclose = (event) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this._clearTimers();
+      if (FINAL_CLOSE_CODES.has(event.code)) {
+        this.stopped = true;
+        this._setState(State.CLOSED, { code: event.code, reason: event.reason });
+        return;
+      }
+      this._scheduleRetry(event.code, opened);
+    };
+  }
+
+  async _scheduleRetry(code, opened) {
+    if (this.stopped) return;
+    if (!opened) {
+      this.failedHandshakes += 1;
+      // A refused handshake looks like any network failure (1006): ask the
+      // caller whether there is a reason to give up, now and then.
+      if (this.options.probe && this.failedHandshakes % 2 === 0) {
+        let reason = null;
+        try {
+          reason = await this.options.probe();
+        } catch {
+          reason = null;
+        }
+        if (reason) {
+          this.stopped = true;
+          this._setState(State.CLOSED, { code, reason });
+          return;
+        }
+      }
+    }
+    if (this.stopped) return;
+    const ceiling = Math.min(MAX_DELAY_MS, MIN_DELAY_MS * 2 ** this.attempt);
+    // "Equal jitter": half fixed, half random, so a crowd of clients that
+    // lost one server do not all come back in the same instant.
+    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    this.attempt += 1;
+    this._setState(State.RECONNECTING, { delay, code, until: Date.now() + delay });
+    this.retryTimer = setTimeout(() => this._connect(), delay);
+  }
+
+  _ping() {
+    // Nothing heard for a long while (not even a pong): the network is gone
+    // without a close event. Drop the socket and reconnect.
+    if (Date.now() - this.lastFrameAt > PING_MS * 2.5) {
+      const ws = this.ws;
+      this._detach(ws);
+      ws.close(4000);
+      this.ws = null;
+      this._clearTimers();
+      this._scheduleRetry(1006, true);
+      return;
+    }
+    this.send({ type: "ping" });
+  }
+
+  _detach(ws) {
+    if (!ws) return;
+    ws.onopen = ws.onmessage = ws.onclose = null;
+  }
+
+  _clearTimers() {
+    clearInterval(this.pingTimer);
+    clearTimeout(this.stableTimer);
+    this.pingTimer = this.stableTimer = null;
+  }
+}
