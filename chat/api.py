@@ -1,3 +1,238 @@
-from ninja import Router
+"""JSON endpoints of rooms and messages (PROTOCOL.md, JSON endpoints).
 
+Views parse (ninja schemas), call a selector or service, and map its
+exceptions to status codes; the rules live in chat.services. Endpoints that
+report Room.online are async because presence is read from Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from asgiref.sync import sync_to_async
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest
+from ninja import Field, Path, Query, Router, Schema
+from pydantic import StrictBool, StrictStr
+from redis.exceptions import RedisError
+
+from chat import selectors, services, wire
+from chat.models import SLUG_PATTERN, Message, Room
+from presence import api as presence
+
+logger = logging.getLogger(__name__)
 router = Router(tags=["chat"])
+
+# Largest value a 64-bit signed id or seq column holds; a bigger number in a
+# query would make the database driver raise instead of finding nothing.
+MAX_INT64 = 2**63 - 1
+
+
+class UserRefOut(Schema):
+    id: int
+    username: str
+    display_name: str
+
+
+class RoomOut(Schema):
+    slug: str
+    name: str
+    private: bool
+    owner: UserRefOut | None
+    online: int
+
+
+class RoomsOut(Schema):
+    rooms: list[RoomOut]
+
+
+class MessageOut(Schema):
+    id: int
+    seq: int
+    room: str
+    user: UserRefOut
+    body: str
+    # A string, not a datetime: the wire text passes through unchanged
+    # (Django's JSON encoder would cut microseconds off a datetime).
+    created_at: str = Field(json_schema_extra={"format": "date-time"})
+    client_id: str | None
+    deleted: bool
+
+
+class HistoryOut(Schema):
+    messages: list[MessageOut]
+    has_more: bool
+
+
+class ErrorsOut(Schema):
+    errors: dict[str, list[str]]
+
+
+class DetailOut(Schema):
+    detail: str
+
+
+# ninja answers a body that is not JSON at all with {"detail": ...}.
+BadRequest = ErrorsOut | DetailOut
+
+Username = Annotated[StrictStr, Field(min_length=1, max_length=150)]
+
+
+class RoomIn(Schema):
+    name: StrictStr = Field(min_length=1, max_length=services.MAX_NAME)
+    slug: StrictStr | None = Field(
+        None, min_length=1, max_length=services.MAX_SLUG, pattern=SLUG_PATTERN
+    )
+    private: StrictBool = False
+    members: list[Username] = Field(default_factory=list, max_length=200)
+
+
+class UsernameIn(Schema):
+    username: Username
+
+
+def _detail(text: str) -> dict:
+    return {"detail": text}
+
+
+NOT_FOUND = _detail("No such room.")
+BANNED = _detail("You are banned from this room.")
+
+
+async def _online(rooms: list[Room]) -> dict[int, int]:
+    try:
+        return await presence.room_online_counts([room.pk for room in rooms])
+    except (RedisError, OSError):
+        # A room list without live counts beats no room list at all.
+        logger.warning("presence unavailable; reporting online=0", exc_info=True)
+        return {}
+
+
+async def _room_out(room: Room) -> dict:
+    online = await _online([room])
+    return wire.room_dict(room, online.get(room.pk, 0))
+
+
+@router.get("/rooms/", response={200: RoomsOut, 403: DetailOut})
+async def list_rooms(request: HttpRequest):
+    """Rooms the user can see: public ones and their private ones."""
+    rooms = await sync_to_async(selectors.rooms_visible_to)(request.auth)
+    online = await _online(rooms)
+    return {"rooms": [wire.room_dict(r, online.get(r.pk, 0)) for r in rooms]}
+
+
+@router.post(
+    "/rooms/",
+    response={201: RoomOut, 400: BadRequest, 403: DetailOut, 409: ErrorsOut},
+)
+async def create_room(request: HttpRequest, payload: RoomIn):
+    """Create a room; the caller owns it and is a member."""
+    try:
+        room = await sync_to_async(services.room_create)(
+            owner=request.auth,
+            name=payload.name,
+            slug=payload.slug,
+            private=payload.private,
+            members=payload.members,
+        )
+    except ValidationError as error:
+        return 400, {"errors": error.message_dict}
+    except services.SlugTaken as error:
+        return 409, {"errors": {"slug": [str(error)]}}
+    return 201, await _room_out(room)
+
+
+@router.get(
+    "/rooms/{slug}/messages/",
+    response={200: HistoryOut, 400: BadRequest, 403: DetailOut, 404: DetailOut},
+)
+def room_messages(
+    request: HttpRequest,
+    slug: str,
+    before: int | None = Query(None, ge=0, le=MAX_INT64),
+    after: int | None = Query(None, ge=0, le=MAX_INT64),
+    limit: int = Query(50, ge=1, le=100),
+):
+    """A page of history in ascending seq: before a seq, after one, or the
+    latest; has_more says whether more exist in that direction."""
+    if before is not None and after is not None:
+        return 400, {"errors": {"__all__": ["Give before or after, not both."]}}
+    try:
+        room = selectors.room_for_user(slug=slug, user=request.auth)
+    except selectors.RoomNotFound:
+        return 404, NOT_FOUND
+    except selectors.RoomForbidden:
+        return 403, BANNED
+    messages, has_more = selectors.message_history(
+        room=room, before=before, after=after, limit=limit
+    )
+    return {"messages": [wire.message_dict(m) for m in messages], "has_more": has_more}
+
+
+def _moderate(slug: str, user, action) -> tuple[int, dict] | Room:
+    try:
+        room = selectors.room_for_moderator(slug=slug, user=user)
+        return action(room)
+    except selectors.RoomNotFound:
+        return 404, NOT_FOUND
+    except selectors.RoomForbidden:
+        return 403, BANNED
+    except PermissionDenied as error:
+        return 403, _detail(str(error))
+    except ValidationError as error:
+        return 400, {"errors": error.message_dict}
+
+
+MODERATION_RESPONSES = {
+    200: RoomOut,
+    400: BadRequest,
+    403: DetailOut,
+    404: DetailOut,
+}
+
+
+@router.post("/rooms/{slug}/members/", response=MODERATION_RESPONSES)
+async def add_member(request: HttpRequest, slug: str, payload: UsernameIn):
+    """The room's owner or staff adds a member."""
+    user = request.auth
+
+    def add(room: Room) -> Room:
+        return services.room_add_member(room=room, by=user, username=payload.username)
+
+    result = await sync_to_async(_moderate)(slug, user, add)
+    if isinstance(result, tuple):
+        return result
+    return 200, await _room_out(result)
+
+
+@router.post("/rooms/{slug}/bans/", response=MODERATION_RESPONSES)
+async def ban_user(request: HttpRequest, slug: str, payload: UsernameIn):
+    """The room's owner or staff bans a user; their sockets there close (4403)."""
+    user = request.auth
+
+    def ban(room: Room) -> Room:
+        services.room_ban(room=room, by=user, username=payload.username)
+        return room
+
+    result = await sync_to_async(_moderate)(slug, user, ban)
+    if isinstance(result, tuple):
+        return result
+    return 200, await _room_out(result)
+
+
+@router.delete(
+    "/messages/{message_id}/",
+    response={204: None, 400: BadRequest, 403: DetailOut, 404: DetailOut},
+)
+def delete_message(
+    request: HttpRequest, message_id: int = Path(..., ge=1, le=MAX_INT64)
+):
+    """Its author, the room's owner or staff turns a message into a tombstone."""
+    try:
+        services.message_delete(message_id=message_id, by=request.auth)
+    except Message.DoesNotExist:
+        return 404, _detail("No such message.")
+    except PermissionDenied as error:
+        return 403, _detail(str(error))
+    return 204, None
