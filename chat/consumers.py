@@ -15,12 +15,13 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from accounts.live import LiveSessionMixin
 from chat import ratelimit, selectors, services
 from chat.delivery import OrderedDelivery, room_last_seq
 from chat.frames import Frame, FrameError, error_frame, parse_frame
 from chat.wire import message_dict, user_ref
 from presence import api as presence
-from project.groups import room_group, user_group
+from project.groups import room_group
 
 INITIAL_HISTORY = 50
 RESUME_HISTORY = 500
@@ -56,7 +57,7 @@ def _resume_point(query_string: bytes) -> int | None:
     return after
 
 
-class RoomConsumer(AsyncWebsocketConsumer):
+class RoomConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
     room = None
     delivery: OrderedDelivery | None = None
 
@@ -87,9 +88,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.accept()
         # Subscribe before reading state and history: whatever happens after
         # this point arrives as an event and is queued until connect returns.
-        await self.channel_layer.group_add(room_group(room.id), self.channel_name)
-        await self.channel_layer.group_add(user_group(self.user.id), self.channel_name)
-        self.groups = [room_group(room.id), user_group(self.user.id)]
+        self.groups = [room_group(room.id), *self.live_groups()]
+        for group in self.groups:
+            await self.channel_layer.group_add(group, self.channel_name)
         await presence.connect(
             channel_name=self.channel_name, user=self.user_ref, room_id=room.id
         )
@@ -133,6 +134,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.delivery.cancel()
         if self.room is not None:
             await presence.disconnect(channel_name=self.channel_name)
+
+    def kick_room_id(self) -> int | None:
+        return self.room.id
+
+    async def close_forbidden(self, code: int) -> None:
+        await self._close_with(code)
 
     async def _close_with(self, code: int) -> None:
         # Leave presence now rather than on the disconnect that follows: the
@@ -261,8 +268,3 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.send(
             json.dumps({"type": kind, "room": self.room.slug, "user": event["user"]})
         )
-
-    async def user_kick(self, event: dict) -> None:
-        room_id = event.get("room_id")
-        if room_id is None or room_id == self.room.id:
-            await self._close_with(event.get("code", CLOSE_FORBIDDEN))

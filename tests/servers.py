@@ -19,7 +19,7 @@ from project.serve import WS_MAX_SIZE
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def test_database_url() -> str:
+def database_url_for_tests() -> str:
     """A DATABASE_URL for the test database the suite is using right now."""
     settings = connection.settings_dict
     if connection.vendor == "sqlite":
@@ -54,7 +54,7 @@ class ServerProcess:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": database_url_for_tests(),
             "REDIS_URL": os.environ["REDIS_URL"],
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
