@@ -29,6 +29,11 @@ router = Router(tags=["chat"])
 MAX_INT64 = 2**63 - 1
 
 
+# No pattern here: a slug that cannot exist is a missing room (404), as on
+# the socket, not a 400.
+RoomSlug = Annotated[str, Path(..., examples=["general"])]
+
+
 class UserRefOut(Schema):
     id: int
     username: str
@@ -76,7 +81,7 @@ class DetailOut(Schema):
 # ninja answers a body that is not JSON at all with {"detail": ...}.
 BadRequest = ErrorsOut | DetailOut
 
-Username = Annotated[StrictStr, Field(min_length=1, max_length=150)]
+Username = Annotated[StrictStr, Field(min_length=1, max_length=150, examples=["other"])]
 
 
 class RoomIn(Schema):
@@ -149,7 +154,7 @@ async def create_room(request: HttpRequest, payload: RoomIn):
 )
 def room_messages(
     request: HttpRequest,
-    slug: str,
+    slug: RoomSlug,
     before: int | None = Query(None, ge=0, le=MAX_INT64),
     after: int | None = Query(None, ge=0, le=MAX_INT64),
     limit: int = Query(50, ge=1, le=100),
@@ -193,7 +198,7 @@ MODERATION_RESPONSES = {
 
 
 @router.post("/rooms/{slug}/members/", response=MODERATION_RESPONSES)
-async def add_member(request: HttpRequest, slug: str, payload: UsernameIn):
+async def add_member(request: HttpRequest, slug: RoomSlug, payload: UsernameIn):
     """The room's owner or staff adds a member."""
     user = request.auth
 
@@ -207,7 +212,7 @@ async def add_member(request: HttpRequest, slug: str, payload: UsernameIn):
 
 
 @router.post("/rooms/{slug}/bans/", response=MODERATION_RESPONSES)
-async def ban_user(request: HttpRequest, slug: str, payload: UsernameIn):
+async def ban_user(request: HttpRequest, slug: RoomSlug, payload: UsernameIn):
     """The room's owner or staff bans a user; their sockets there close (4403)."""
     user = request.auth
 
@@ -226,7 +231,8 @@ async def ban_user(request: HttpRequest, slug: str, payload: UsernameIn):
     response={204: None, 400: BadRequest, 403: DetailOut, 404: DetailOut},
 )
 def delete_message(
-    request: HttpRequest, message_id: int = Path(..., ge=1, le=MAX_INT64)
+    request: HttpRequest,
+    message_id: int = Path(..., ge=1, le=MAX_INT64, examples=[1]),
 ):
     """Its author, the room's owner or staff turns a message into a tombstone."""
     try:
