@@ -4,30 +4,21 @@ static/chat/js/ fetches and streams everything else (PROTOCOL.md)."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from chat.models import Room
+from chat.selectors import (
+    RoomForbidden,
+    RoomNotFound,
+    room_for_user,
+    rooms_visible_to,
+)
 
 # The client builds room links from this, so the URL lives only in urls.py.
 _SLUG_PLACEHOLDER = "__slug__"
-
-
-def _visible_room(*, slug: str, user) -> Room:
-    """The room, or 404 when it is missing or private to others.
-
-    A private room the user is not in looks exactly like a missing one, as
-    on the socket (PROTOCOL.md: no enumeration).
-    """
-    room = Room.objects.select_related("owner").filter(slug=slug).first()
-    if room is None:
-        raise Http404("No such room.")
-    if room.private and not room.members.filter(pk=user.pk).exists():
-        raise Http404("No such room.")
-    return room
 
 
 def _room_url_template() -> str:
@@ -38,11 +29,7 @@ def _room_url_template() -> str:
 @ensure_csrf_cookie
 def room_list(request: HttpRequest) -> HttpResponse:
     """Public rooms and the user's private ones; counts arrive from the API."""
-    rooms = (
-        Room.objects.filter(Q(private=False) | Q(members=request.user))
-        .distinct()
-        .order_by("name", "slug")
-    )
+    rooms = rooms_visible_to(request.user)
     page_data = {
         "user": request.user.ref(),
         "roomUrl": _room_url_template(),
@@ -58,7 +45,14 @@ def room_list(request: HttpRequest) -> HttpResponse:
 def room(request: HttpRequest, slug: str) -> HttpResponse:
     """One room: the message log, the composer and who is here."""
     user = request.user
-    room = _visible_room(slug=slug, user=user)
+    # A private room the user is not in looks exactly like a missing one, as
+    # on the socket (PROTOCOL.md: no enumeration).
+    try:
+        room = room_for_user(slug=slug, user=user)
+    except RoomNotFound:
+        raise Http404("No such room.") from None
+    except RoomForbidden:
+        raise PermissionDenied("You were banned from this room.") from None
     page_data = {
         "slug": room.slug,
         "name": room.name,

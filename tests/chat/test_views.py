@@ -185,3 +185,159 @@ def test_client_never_writes_html_from_strings():
         source = path.read_text()
         for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"):
             assert sink not in source, f"{path.name} uses {sink}"
+
+
+MESSAGE_LOG_SCRIPT = """
+import assert from "node:assert/strict";
+import { MessageLog } from "%s";
+
+const user = { id: 1, username: "ada", display_name: "Ada" };
+const msg = (seq, extra = {}) => ({
+  id: seq, seq, room: "r", user, body: `m${seq}`,
+  created_at: "2025-01-01T00:00:00Z", client_id: null, deleted: false, ...extra,
+});
+const seqs = (list) => list.map((m) => m.seq);
+
+const log = new MessageLog();
+assert.equal(log.resumeAfter(), null);
+assert.deepEqual(
+  seqs(log.loadInitial({ messages: [msg(51), msg(52)], has_more: true })), [51, 52]);
+assert.equal(log.resumeAfter(), 52);
+assert.equal(log.hasOlder, true);
+
+// The next message, then a duplicate (an idempotent retry's echo).
+assert.deepEqual(seqs(log.addNewer([msg(53)])), [53]);
+assert.deepEqual(seqs(log.addNewer([msg(53)])), []);
+
+// A jump: held, but contiguous stays put so a repair can ask after 53.
+assert.deepEqual(seqs(log.addNewer([msg(55)])), [55]);
+assert.equal(log.hasGap(), true);
+assert.equal(log.contiguous, 53);
+assert.deepEqual(seqs(log.addNewer([msg(54), msg(55)])), [54]);
+assert.equal(log.hasGap(), false);
+assert.equal(log.resumeAfter(), 55);
+
+// Scroll-back, down to the start of the room.
+assert.deepEqual(
+  seqs(log.addOlder({ messages: [msg(1), msg(50)], has_more: false })), [1, 50]);
+assert.equal(log.oldest, 1);
+assert.equal(log.hasOlder, false);
+
+// Deletion: a tombstone once; a tombstone in history replaces a live copy.
+assert.equal(log.markDeleted({ seq: 54 }).deleted, true);
+assert.equal(log.markDeleted({ seq: 54 }), null);
+assert.equal(log.markDeleted({ seq: 999 }), null);
+assert.deepEqual(seqs(log.addNewer([msg(55, { deleted: true, body: "" })])), [55]);
+
+// An empty room resumes from its start.
+const empty = new MessageLog();
+empty.loadInitial({ messages: [], has_more: false });
+assert.equal(empty.resumeAfter(), 0);
+console.log("ok");
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_message_log_keeps_seq_order_and_finds_gaps():
+    script = MESSAGE_LOG_SCRIPT % (JS_DIR / "messages.js").as_uri()
+    result = subprocess.run(
+        ["node", "--input-type=module", "-e", script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_room_is_403_for_a_banned_user_and_left_off_the_list(client, logged_in):
+    room = Room.objects.create(slug="strict", name="Strict room")
+    room.banned.add(logged_in)
+    response = client.get(reverse("chat:room", kwargs={"slug": "strict"}))
+    assert response.status_code == 403
+    assert "Strict room" not in client.get(reverse("chat:room_list")).content.decode()
+
+
+SOCKET_SCRIPT = """
+import assert from "node:assert/strict";
+
+const opened = [];
+class FakeWebSocket {
+  static OPEN = 1;
+  constructor(url) {
+    this.url = url;
+    this.readyState = 0;
+    this.sent = [];
+    opened.push(this);
+  }
+  send(data) { this.sent.push(JSON.parse(data)); }
+  close() { this.readyState = 3; }
+  open() { this.readyState = 1; this.onopen(); }
+  drop(code) { this.readyState = 3; this.onclose({ code, reason: "" }); }
+}
+globalThis.WebSocket = FakeWebSocket;
+globalThis.window = {
+  location: { protocol: "https:", host: "chat.example" },
+  addEventListener() {},
+};
+globalThis.document = { hidden: false, addEventListener() {} };
+const { ReconnectingSocket, State } = await import("%s");
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// Backoff delays are random: wait until the next attempt, at most 3 s.
+const nextAttempt = async (count) => {
+  for (let waited = 0; opened.length < count && waited < 3000; waited += 50) {
+    await sleep(50);
+  }
+  assert.equal(opened.length, count);
+};
+
+let after = null;
+const states = [];
+const frames = [];
+const socket = new ReconnectingSocket({
+  path: () => "/ws/chat/r/" + (after === null ? "" : `?after=${after}`),
+  onFrame: (frame) => frames.push(frame),
+  onState: (state, detail) => states.push([state, detail.code]),
+});
+socket.start();
+assert.equal(opened[0].url, "wss://chat.example/ws/chat/r/");
+assert.equal(socket.send({ type: "ping" }), false);
+opened[0].open();
+assert.equal(socket.send({ type: "ping" }), true);
+opened[0].onmessage({ data: '{"type": "pong"}' });
+opened[0].onmessage({ data: "not json" });
+assert.deepEqual(frames, [{ type: "pong" }]);
+
+// An abnormal close: back off, then resume from where the caller is.
+after = 7;
+opened[0].drop(1006);
+assert.deepEqual(states.at(-1), [State.RECONNECTING, 1006]);
+await nextAttempt(2);
+assert.equal(opened[1].url, "wss://chat.example/ws/chat/r/?after=7");
+opened[1].open();
+
+// 4429 (flooding) and 1013 (too far behind) reconnect too.
+opened[1].drop(4429);
+await nextAttempt(3);
+opened[2].open();
+
+// 4404 and 4403 are final.
+opened[2].drop(4404);
+assert.deepEqual(states.at(-1), [State.CLOSED, 4404]);
+await sleep(1500);
+assert.equal(opened.length, 3);
+console.log("ok");
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_socket_reconnects_and_resumes_but_not_after_4404():
+    script = SOCKET_SCRIPT % (JS_DIR / "socket.js").as_uri()
+    result = subprocess.run(
+        ["node", "--input-type=module", "-e", script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"

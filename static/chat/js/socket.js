@@ -62,6 +62,7 @@ export class ReconnectingSocket {
   stop(code = 1000) {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     this._clearTimers();
     if (this.ws) {
       this._detach(this.ws);
@@ -83,8 +84,11 @@ export class ReconnectingSocket {
 
   /** Skip the rest of the backoff wait (a button, the browser going online). */
   retryNow() {
-    if (this.stopped || this.state !== State.RECONNECTING) return;
+    // Only while waiting out a backoff delay: not while a probe or an
+    // attempt is under way, which would open a second socket.
+    if (this.stopped || this.retryTimer === null) return;
     clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     this._connect();
   }
 
@@ -171,7 +175,10 @@ export class ReconnectingSocket {
     const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
     this.attempt += 1;
     this._setState(State.RECONNECTING, { delay, code, until: Date.now() + delay });
-    this.retryTimer = setTimeout(() => this._connect(), delay);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this._connect();
+    }, delay);
   }
 
   _ping() {
