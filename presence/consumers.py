@@ -12,12 +12,12 @@ from collections import deque
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from accounts.live import LiveSessionMixin
 from presence import api as presence
-from project.groups import SITE_GROUP, user_group
+from project.groups import SITE_GROUP
 
 ERROR_WINDOW = 10.0  # seconds
 ERROR_LIMIT = 20  # error replies per window; the next one closes with 4429
-CLOSE_FORBIDDEN = 4403
 CLOSE_FLOODING = 4429
 
 
@@ -46,7 +46,7 @@ def parse_frame(text_data: str | None, bytes_data: bytes | None) -> dict:
     return frame
 
 
-class PresenceConsumer(AsyncWebsocketConsumer):
+class PresenceConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
     registered = False
 
     async def connect(self) -> None:
@@ -57,7 +57,7 @@ class PresenceConsumer(AsyncWebsocketConsumer):
         self.errors: deque[float] = deque()
         # Subscribe before registering and reading: whatever changes after the
         # read arrives as an event, queued until connect returns.
-        self.groups = [SITE_GROUP, user_group(self.user.id)]
+        self.groups = [SITE_GROUP, *self.live_groups()]
         for group in self.groups:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
@@ -91,8 +91,7 @@ class PresenceConsumer(AsyncWebsocketConsumer):
         while self.errors and now - self.errors[0] > ERROR_WINDOW:
             self.errors.popleft()
         if len(self.errors) >= ERROR_LIMIT:
-            await self.disconnect(CLOSE_FLOODING)
-            await self.close(CLOSE_FLOODING)
+            await self._close_with(CLOSE_FLOODING)
             return
         self.errors.append(now)
         frame = {"type": "error", "code": error.code, "detail": error.detail}
@@ -116,9 +115,11 @@ class PresenceConsumer(AsyncWebsocketConsumer):
                 json.dumps({"type": kind, "room": None, "user": event["user"]})
             )
 
-    async def user_kick(self, event: dict) -> None:
-        # chat.events: room_id None closes every socket of the user (deactivated,
-        # logged out); a kick from one room does not concern this socket.
-        if event.get("room_id") is None:
-            await self.disconnect(event.get("code", CLOSE_FORBIDDEN))
-            await self.close(event.get("code", CLOSE_FORBIDDEN))
+    async def close_forbidden(self, code: int) -> None:
+        await self._close_with(code)
+
+    async def _close_with(self, code: int) -> None:
+        # Leave presence now: the others must see the leave even if the
+        # disconnect that follows the close never comes.
+        await self.disconnect(code)
+        await self.close(code)
