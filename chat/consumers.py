@@ -12,6 +12,7 @@ import time
 from collections import deque
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -62,6 +63,16 @@ class RoomConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
     delivery: OrderedDelivery | None = None
 
     # --- lifecycle ---------------------------------------------------------
+
+    async def dispatch(self, message: dict) -> None:
+        # channels' dispatch() hops to a worker thread to close stale database
+        # connections before every event, about 100 µs of CPU per delivered
+        # message. Every ORM call here goes through database_sync_to_async,
+        # which does that itself in its own thread, so the hop buys nothing.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         self.user = self.scope["user"]
