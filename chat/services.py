@@ -5,6 +5,7 @@ them holds a rule of its own."""
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,6 +16,9 @@ from django.utils.text import slugify
 from chat import events
 from chat.models import Message, Room, slug_validator
 from chat.selectors import message_for_client_id
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 MAX_BODY = 4000
 MAX_CLIENT_ID = 64
@@ -212,7 +216,7 @@ def room_add_member(*, room: Room, by, username: str) -> Room:
     return room
 
 
-def room_ban(*, room: Room, by, username: str) -> object:
+def room_ban(*, room: Room, by, username: str) -> User:
     """Owner or staff bans `username`: no longer a member, cannot enter, and
     their open sockets to the room close with 4403 once this commits."""
     if not can_moderate(room, by):
