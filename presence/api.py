@@ -90,9 +90,10 @@ async def _register(sockets: list[Socket]) -> None:
                     client=pipe,
                 )
                 ensured.append((len(pipe) - 1, room_id, user))
-                if room_id is not None:
-                    # After the ENSURE, never before: see INDEX_DROP.
-                    pipe.zincrby(INDEX_KEY, 1, room_id)
+        # After the ENSUREs, never before (see INDEX_DROP); once per room.
+        for room_id in dict.fromkeys(s.room_id for s in sockets):
+            if room_id is not None:
+                pipe.zincrby(INDEX_KEY, 1, room_id)
         results = await pipe.execute()
     joins = [(room_id, user) for at, room_id, user in ensured if results[at] == 1]
     await _broadcast("presence.join", joins)
