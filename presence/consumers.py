@@ -10,6 +10,7 @@ import json
 import time
 from collections import deque
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.live import LiveSessionMixin
@@ -48,6 +49,16 @@ def parse_frame(text_data: str | None, bytes_data: bytes | None) -> dict:
 
 class PresenceConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
     registered = False
+
+    async def dispatch(self, message: dict) -> None:
+        # As chat.consumers.RoomConsumer: skip channels' per-event worker-thread
+        # hop that closes stale DB connections. Every site-wide join and leave
+        # reaches every socket here, and the only ORM use (LiveSessionMixin)
+        # goes through database_sync_to_async, which does that itself.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         self.user = self.scope["user"]
