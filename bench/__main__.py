@@ -1,0 +1,50 @@
+"""`python -m bench [--smoke] [--only 1,2,...] [--rounds N] [--no-profile]`
+
+Starts a private Redis, a fresh database under var/bench/, our server and the
+ceiling server, runs the scenarios (interleaved A B A B), stops everything,
+and writes bench/RESULTS.md and bench/results/*.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bench import report
+from bench.runner import Bench, full_specs, smoke_specs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny numbers, seconds")
+    parser.add_argument("--only", help="comma-separated scenario keys, e.g. 1,2,7a")
+    parser.add_argument("--rounds", type=int, help="rounds per scenario (A B each)")
+    parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument(
+        "--no-write", action="store_true", help="print only; leave RESULTS.md alone"
+    )
+    args = parser.parse_args(argv)
+    specs = smoke_specs() if args.smoke else full_specs()
+    if args.only:
+        keys = set(args.only.split(","))
+        specs = [s for s in specs if s.key in keys or s.key.rstrip("ab") in keys]
+    if args.rounds:
+        for spec in specs:
+            spec.rounds = args.rounds
+    bench = Bench(
+        specs=specs,
+        profile=not (args.no_profile or args.smoke),
+        users=50 if args.smoke else 1000,
+        rooms=5 if args.smoke else 50,
+    )
+    results = bench.run()
+    if args.smoke or args.no_write:
+        print(report.markdown(results))
+    else:
+        path = report.write(results)
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""The processes a benchmark run starts and stops itself: a fresh database under
+var/bench/, a private Redis, our uvicorn server(s), and the ceiling server."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from project.localredis import LocalRedis, free_port
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR = BASE_DIR / "var" / "bench"
+PG_URL = "postgres://postgres@127.0.0.1:5432/"
+PG_NAME = "chat_bench"
+# The chat's per-user limit (20/10) would refuse a load test at once.
+RATE_LIMIT = "1000000/10"
+
+
+def raise_nofile() -> None:
+    """Raise the open-files limit to the hard limit (1,000+ sockets)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = 1 << 20
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def server_env(*, database_url: str, redis_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CHAT_RATE_LIMIT": RATE_LIMIT,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def _manage(args: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def postgres_available() -> str | None:
+    """None when PostgreSQL answers at PG_URL, else why not."""
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL + "postgres", connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except Exception as error:
+        return str(error).strip().splitlines()[0]
+    return None
+
+
+def _recreate_postgres() -> None:
+    import psycopg
+
+    with psycopg.connect(PG_URL + "postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {PG_NAME}")
+
+
+def drop_postgres() -> None:
+    import psycopg
+
+    with psycopg.connect(PG_URL + "postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
+
+
+@dataclass
+class Database:
+    """A fresh, migrated database holding the bench users and rooms."""
+
+    kind: str  # "sqlite" or "postgresql"
+    users: int
+    rooms: int
+    url: str = ""
+    cookies: dict = field(default_factory=dict)
+
+    def create(self, redis_url: str) -> Database:
+        VAR.mkdir(parents=True, exist_ok=True)
+        if self.kind == "sqlite":
+            path = VAR / "bench.sqlite3"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            self.url = f"sqlite:///{path}"
+        else:
+            _recreate_postgres()
+            self.url = PG_URL + PG_NAME
+        env = server_env(database_url=self.url, redis_url=redis_url)
+        _manage(["migrate", "--noinput"], env)
+        out = VAR / f"cookies-{self.kind}.json"
+        _manage(
+            [
+                "bench_users",
+                f"--count={self.users}",
+                f"--rooms={self.rooms}",
+                f"--out={out}",
+            ],
+            env,
+        )
+        self.cookies = json.loads(out.read_text())
+        return self
+
+
+class Process:
+    """A server child process with its pid for psutil, on a free port."""
+
+    name = "server"
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        self.log_path = VAR / f"{self.name}-{self.port}.log"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def env(self) -> dict[str, str]:
+        return dict(os.environ)
+
+    def ready(self) -> bool:
+        raise NotImplementedError
+
+    def start(self, timeout: float = 60.0) -> Process:
+        VAR.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "wb")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            self.command(),
+            cwd=BASE_DIR,
+            env=self.env(),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=raise_nofile,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"{self.name} exited: {self.log_path.read_text()[-2000:]}"
+                )
+            try:
+                if self.ready():
+                    return self
+            except (httpx.HTTPError, OSError):
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not start: see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if getattr(self, "_log", None):
+            self._log.close()
+
+
+UVICORN = (
+    "import uvicorn; from project.serve import uvicorn_options; "
+    "uvicorn.run('project.asgi:application', access_log=False, "
+    "**uvicorn_options('127.0.0.1', {port}))"
+)
+
+
+class ChatServer(Process):
+    """Our server: uvicorn with project.serve's options, DEBUG off."""
+
+    name = "chat"
+
+    def __init__(self, *, database: Database, redis_url: str) -> None:
+        super().__init__()
+        self.database = database
+        self.redis_url = redis_url
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-c", UVICORN.format(port=self.port)]
+
+    def env(self) -> dict[str, str]:
+        return server_env(database_url=self.database.url, redis_url=self.redis_url)
+
+    def ready(self) -> bool:
+        return httpx.get(f"{self.http_url}/healthz", timeout=2).status_code == 200
+
+
+class CeilingServer(Process):
+    name = "ceiling"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "bench.ceiling", "--port", str(self.port)]
+
+    def ready(self) -> bool:
+        import socket
+
+        with socket.create_connection(("127.0.0.1", self.port), 0.5):
+            return True
+
+
+def start_redis() -> LocalRedis:
+    directory = VAR / "redis"
+    shutil.rmtree(directory, ignore_errors=True)
+    return LocalRedis(directory).start()
