@@ -8,10 +8,12 @@ and writes bench/RESULTS.md and bench/results/*.json.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from bench import report
 from bench.runner import Bench, full_specs, smoke_specs
+from bench.servers import BASE_DIR
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     specs = smoke_specs() if args.smoke else full_specs()
+    if args.smoke:
+        # Never share files with a full run that may be going on.
+        os.environ.setdefault("BENCH_VAR", str(BASE_DIR / "var" / "bench-smoke"))
     if args.only:
         keys = set(args.only.split(","))
         specs = [s for s in specs if s.key in keys or s.key.rstrip("ab") in keys]

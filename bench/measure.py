@@ -26,7 +26,13 @@ class Meter:
     def rss(self) -> dict[str, int]:
         return {name: proc.memory_info().rss for name, proc in self.procs.items()}
 
+    @staticmethod
+    def _busy() -> float:
+        times = psutil.cpu_times()
+        return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
     def start(self) -> Meter:
+        self.start_busy = self._busy()
         self.start_cpu = {name: self._cpu(p) for name, p in self.procs.items()}
         self.peak = self.rss()
         self._task = asyncio.ensure_future(self._sample())
@@ -42,6 +48,10 @@ class Meter:
         if self._task is not None:
             self._task.cancel()
         rss = self.rss()
+        ours = sum(self._cpu(p) - self.start_cpu[n] for n, p in self.procs.items())
+        # CPU that other programs on the machine used meanwhile: a noisy
+        # neighbour explains a slow run.
+        self.others_cpu_s = round(max(0.0, self._busy() - self.start_busy - ours), 2)
         return {
             name: {
                 "cpu_s": round(self._cpu(proc) - self.start_cpu[name], 3),

@@ -1,21 +1,380 @@
-"""bench/RESULTS.md and bench/results/*.json from a run's results."""
+"""bench/RESULTS.md and bench/results/*.json from one run's results."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+FINDINGS = HERE / "FINDINGS.md"  # hand-written analysis, included verbatim
+
+RUN_COLUMNS = [
+    ("server", "server"),
+    ("round", "#"),
+    ("connections_ok", "conn ok"),
+    ("connections_failed", "failed"),
+    ("sent", "sent"),
+    ("expected", "expected"),
+    ("received", "received"),
+    ("lost", "lost"),
+    ("duplicates", "dup"),
+    ("unrepaired_gaps", "gaps (unrepaired)"),
+    ("deliveries_per_s", "deliveries/s"),
+    ("p50_ms", "p50 ms"),
+    ("p90_ms", "p90 ms"),
+    ("p99_ms", "p99 ms"),
+    ("max_ms", "max ms"),
+    ("server_cpu_s", "server+Redis CPU s"),
+    ("server_cpu_us_per_delivery", "CPU µs/delivery"),
+    ("rss", "server RSS MB"),
+    ("redis", "Redis CPU s / RSS MB"),
+    ("loadgen", "load gen CPU s"),
+    ("others_cpu_s", "other programs' CPU s"),
+    ("closes", "unexpected closes"),
+]
+STEP_COLUMNS = [
+    ("offered_msgs_per_s", "offered msg/s"),
+    ("sent", "sent"),
+    ("expected", "expected"),
+    ("received", "received"),
+    ("lost", "lost"),
+    ("duplicates", "dup"),
+    ("deliveries_per_s", "deliveries/s"),
+    ("messages_per_s", "msg/s stored+echoed"),
+    ("p50_ms", "p50 ms"),
+    ("p99_ms", "p99 ms"),
+    ("server_cpu_us_per_delivery", "CPU µs/delivery"),
+    ("others_cpu_s", "other programs' CPU s"),
+    ("sustained", "sustained"),
+]
+
+
+def _cell(run: dict, key: str) -> str:
+    procs = run.get("processes", {})
+    if key == "rss":
+        return " + ".join(
+            str(v["rss_peak_mb"]) for k, v in procs.items() if k.startswith("server")
+        )
+    if key == "redis":
+        redis = procs.get("redis")
+        return f"{redis['cpu_s']} / {redis['rss_peak_mb']}" if redis else "-"
+    if key == "loadgen":
+        return str(procs.get("loadgen", {}).get("cpu_s", "-"))
+    if key == "closes":
+        return json.dumps(run.get("unexpected_closes") or {}) or "{}"
+    value = run.get(key)
+    return "-" if value is None else str(value)
+
+
+def _table(rows: list[dict], columns: list[tuple[str, str]]) -> list[str]:
+    lines = [
+        "| " + " | ".join(title for _, title in columns) + " |",
+        "|" + "---|" * len(columns),
+    ]
+    lines += ["| " + " | ".join(_cell(r, k) for k, _ in columns) + " |" for r in rows]
+    return lines
+
+
+def _ratio_line(entry: dict) -> str:
+    m = entry.get("medians") or {}
+    ratio = m.get("ratio") or {}
+    parts = []
+    for key, label in [
+        ("deliveries_per_s", "deliveries/s"),
+        ("messages_per_s", "msg/s"),
+        ("server_cpu_us_per_delivery", "CPU/delivery"),
+        ("p50_ms", "p50"),
+        ("p99_ms", "p99"),
+        ("connects_per_s", "connects/s"),
+        ("rss_per_socket_kb", "RSS/socket"),
+    ]:
+        if key in ratio:
+            ours = m["ours"][key]
+            ceiling = m["ceiling"][key]
+            parts.append(f"{label} {ours} / {ceiling} = **{ratio[key]}**")
+    if not parts:
+        return ""
+    return "Medians, ours / ceiling: " + "; ".join(parts) + "."
+
+
+def _ours(entry: dict) -> list[dict]:
+    return [r for r in entry.get("runs", []) if r["server"] == "ours"]
+
+
+def _clean(runs: list[dict]) -> tuple[bool, str]:
+    bad = []
+    for r in runs:
+        for key in ("lost", "duplicates", "unrepaired_gaps", "connections_failed"):
+            if r.get(key):
+                bad.append(f"round {r['round']}: {key} {r[key]}")
+        if r.get("unexpected_closes"):
+            bad.append(f"round {r['round']}: closes {r['unexpected_closes']}")
+    return (not bad, "; ".join(bad) or "0 lost, 0 dup, 0 gaps, 0 closes")
+
+
+def targets(results: dict) -> list[str]:
+    by_key = {e["key"]: e for e in results["scenarios"]}
+    rows = []
+
+    def row(name: str, target: str, measured: str, ok: bool | None) -> None:
+        verdict = "-" if ok is None else ("met" if ok else "**missed**")
+        rows.append(f"| {name} | {target} | {measured} | {verdict} |")
+
+    for key in ("1", "2", "3", "6"):
+        if key in by_key and _ours(by_key[key]):
+            ok, text = _clean(_ours(by_key[key]))
+            row(f"{key}. {by_key[key]['title']}", "0 lost/dup/gaps/closes", text, ok)
+    if "2" in by_key and by_key["2"].get("medians"):
+        m = by_key["2"]["medians"]
+        ours, ratio = m["ours"], m["ratio"]
+        cpu = ratio.get("server_cpu_us_per_delivery")
+        if cpu is not None:
+            row(
+                "2. CPU per delivery",
+                "≤ 4 x ceiling",
+                f"{ours['server_cpu_us_per_delivery']} µs = {cpu} x ceiling "
+                f"({m['ceiling']['server_cpu_us_per_delivery']} µs)",
+                cpu <= 4,
+            )
+        for p, limit in (("p50_ms", 10), ("p99_ms", 50)):
+            if p in ours:
+                row(
+                    f"2. {p[:3]} (median of rounds)",
+                    f"≤ {limit} ms",
+                    f"{ours[p]} ms ({round(ours[p] / limit, 1)} x the target)",
+                    ours[p] <= limit,
+                )
+    if "4" in by_key and by_key["4"].get("medians"):
+        best = by_key["4"]["medians"]["ours"].get("deliveries_per_s")
+        row(
+            "4. saturation",
+            "≥ 15,000 deliveries/s",
+            f"{best} deliveries/s (median of rounds' best sustained steps)",
+            best is not None and best >= 15000,
+        )
+    if "5" in by_key and _ours(by_key["5"]):
+        runs = _ours(by_key["5"])
+        conns = min(r["connections_ok"] for r in runs)
+        rss = by_key["5"]["medians"]["ours"].get("rss_per_socket_kb")
+        presence = all(
+            r["online_while_open"] == r["connections_ok"]
+            and r["online_after_close"] == 0
+            for r in runs
+        )
+        ok, text = _clean(runs)
+        row("5. connect", "all 1,000 connect", f"min {conns} of 1,000", conns >= 1000)
+        row(
+            "5. RSS per idle socket",
+            "≤ 40 KB",
+            f"{rss} KB (server process)",
+            rss is not None and rss <= 40,
+        )
+        row(
+            "5. presence",
+            "1,000 online, then 0",
+            ", ".join(
+                f"{r['online_while_open']} → {r['online_after_close']}" for r in runs
+            ),
+            presence,
+        )
+        row("5. clean", "0 failures/closes", text, ok)
+    for key in ("7a", "7b"):
+        entry = by_key.get(key)
+        if entry is None:
+            continue
+        if entry.get("skipped"):
+            row(f"7. {entry['title']}", "≥ 1,000 msg/s", entry["skipped"], None)
+            continue
+        best = entry["medians"]["ours"].get("messages_per_s")
+        row(
+            f"7. {entry['title']}",
+            "≥ 1,000 msg/s stored and delivered",
+            f"{best} msg/s (median of rounds' best sustained steps)",
+            best is not None and best >= 1000,
+        )
+    if "8" in by_key and _ours(by_key["8"]):
+        for r in _ours(by_key["8"]):
+            codes = [c["close_code"] for c in r.get("stuck", {}).get("clients", [])]
+            row(
+                f"8. stuck client (round {r['round']})",
+                "stuck one closed with 1013; others' p99 normal",
+                f"stuck close code {codes}; others p50 {r['p50_ms']} / "
+                f"p99 {r['p99_ms']} ms",
+                bool(codes) and all(c == 1013 for c in codes),
+            )
+    return [
+        "| scenario | target | measured (our server) | verdict |",
+        "|---|---|---|---|",
+        *rows,
+    ]
+
+
+def _git() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=HERE,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            cwd=HERE,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return head + (" with uncommitted changes in the working tree" if dirty else "")
 
 
 def markdown(results: dict) -> str:
-    return "```json\n" + json.dumps(results, indent=1)[:20000] + "\n```\n"
+    m = results["machine"]
+    out = [
+        "# Benchmark results",
+        "",
+        f"Generated by `{results['command']}` (`make bench`) on {results['started']},"
+        f" {results.get('total_s')} s in all; code at {_git()}.",
+        "",
+        f"- Machine: {m['cores']} cores, {m['cpu_model']}, {m['memory_gb']} GiB, "
+        f"Python {m['python']}, {m['platform']}. Load average at the start: "
+        f"{results.get('load_avg_start')}, at the end: {results.get('load_avg_end')}"
+        " (other programs on the machine; each run lists the CPU they took).",
+        "- Our server: uvicorn with `project.serve.uvicorn_options` (uvloop, "
+        "httptools, no permessage-deflate: the clients do not offer it), DEBUG=0, "
+        "a SECRET_KEY from the environment, ALLOWED_HOSTS=127.0.0.1,localhost, a "
+        f"private Redis, a fresh database under var/bench/. **CHAT_RATE_LIMIT="
+        f"{results['rate_limit']}**: the default 20/10 per user would refuse the "
+        "load.",
+        "- Ceiling: `bench/ceiling.py`, one `websockets` process with uvloop, no "
+        "auth, database or Redis: `websockets.broadcast` of one encoded frame.",
+        "- Clients: `bench/client.py`, one asyncio process on the same machine "
+        "(its CPU is listed: at high rates it competes with the servers for the "
+        "2 cores). Latency = receive time - send time embedded in the body, one "
+        "clock. Runs alternate ours / ceiling (A B A B).",
+        "- CPU per delivery = CPU seconds of the server process(es) + Redis "
+        "during the sending span and drain ÷ deliveries received.",
+        "",
+        "## Targets",
+        "",
+        *targets(results),
+        "",
+    ]
+    if FINDINGS.exists():
+        out += [FINDINGS.read_text().strip(), ""]
+    for entry in results["scenarios"]:
+        out += [f"## {entry['key']}. {entry['title']}", "", entry["what"], ""]
+        if entry.get("skipped"):
+            out += [f"Skipped: {entry['skipped']}", ""]
+            continue
+        runs = entry["runs"]
+        if runs and "steps" in runs[0]:
+            out += _stepped(entry)
+        elif runs and "rss_per_socket_kb" in runs[0]:
+            out += _storm(entry)
+        else:
+            out += _table(runs, RUN_COLUMNS)
+            for r in runs:
+                if r.get("stuck"):
+                    out.append(
+                        f"\nStuck client, {r['server']} round {r['round']}: "
+                        + json.dumps(r["stuck"]["clients"])
+                    )
+        out += ["", _ratio_line(entry), ""]
+    if results.get("profile"):
+        out += _profile(results["profile"])
+    out += [
+        "## Raw data",
+        "",
+        "`bench/results/latest.json` (every run, step and process measurement).",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def _stepped(entry: dict) -> list[str]:
+    out = []
+    for r in entry["runs"]:
+        best = r.get("best") or {}
+        out += [
+            f"**{r['server']}, round {r['round']}**: {r['connections_ok']} connected "
+            f"({r['connections_failed']} failed); best sustained step "
+            f"{best.get('deliveries_per_s')} deliveries/s, "
+            f"{best.get('messages_per_s')} msg/s; unexpected closes "
+            f"{r['unexpected_closes'] or 0}.",
+            "",
+            *_table(r["steps"], STEP_COLUMNS),
+            "",
+        ]
+    return out
+
+
+def _storm(entry: dict) -> list[str]:
+    rows = [
+        "| server | # | ok | failed | connect s | connects/s | RSS/socket KB "
+        "(server; Redis) | connect CPU s (server; Redis) | idle CPU s (5 s) | "
+        "online open → closed | presence 0 after s | unexpected closes |",
+        "|" + "---|" * 12,
+    ]
+    for r in entry["runs"]:
+        rss = r["rss_per_socket_kb"]
+        conn = r["processes_connect"]
+        idle = r["processes_idle"]
+        rows.append(
+            f"| {r['server']} | {r['round']} | {r['connections_ok']} | "
+            f"{r['connections_failed']} | {r['connect_s']} | {r['connects_per_s']} | "
+            f"{rss.get('server')}; {rss.get('redis', '-')} | "
+            f"{conn['server']['cpu_s']}; {conn.get('redis', {}).get('cpu_s', '-')} | "
+            f"{idle['server']['cpu_s']} | "
+            f"{r['online_while_open']} → {r['online_after_close']} | "
+            f"{r['presence_zero_after_s']} | {r['unexpected_closes'] or 0} |"
+        )
+    return rows
+
+
+def _profile(profile: dict) -> list[str]:
+    run = profile["run"]
+    out = [
+        "## Profile: scenario 2 under cProfile",
+        "",
+        f"Our server under `bench/profiled.py` during one more scenario-2 run "
+        f"({run['received']} deliveries; unprofiled CPU per delivery in the "
+        "measured rounds is in the table above). cProfile slows call-heavy code, "
+        f"so read shares more than µs: {profile['profiled_us_per_delivery']} µs "
+        "of profiled event-loop time per delivery. uvloop's transport.write "
+        "(the socket write) is not a Python function and counts as the self time "
+        "of its caller, uvicorn's `send`.",
+        "",
+        "Own time (tottime), top functions:",
+        "",
+        "| function | share | µs/delivery | calls/delivery |",
+        "|---|---|---|---|",
+    ]
+    out += [
+        f"| `{r['function']}` | {r['share'] * 100:.1f}% | {r['us_per_delivery']} "
+        f"| {r['calls_per_delivery']} |"
+        for r in profile["self"][:20]
+    ]
+    out += [
+        "",
+        "Inclusive time (cumtime):",
+        "",
+        "| function | share | µs/delivery | calls/delivery |",
+        "|---|---|---|---|",
+    ]
+    out += [
+        f"| `{r['function']}` | {r['share'] * 100:.1f}% | {r['us_per_delivery']} "
+        f"| {r['calls_per_delivery']} |"
+        for r in profile["inclusive"][:25]
+    ]
+    return [*out, ""]
 
 
 def write(results: dict) -> Path:
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(results, indent=1))
+    (out / "latest.json").write_text(json.dumps(results, indent=1) + "\n")
     path = HERE / "RESULTS.md"
     path.write_text(markdown(results))
     return path

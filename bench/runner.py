@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import statistics
 import sys
 import time
@@ -17,11 +16,10 @@ import redis
 
 from bench import scenarios
 from bench.measure import machine
-from bench.profile import profile_server
+from bench.profile import ProfiledChatServer, Profiling, summarize_profile
 from bench.scenarios import Deployment
 from bench.servers import (
     RATE_LIMIT,
-    VAR,
     CeilingServer,
     ChatServer,
     Database,
@@ -29,6 +27,7 @@ from bench.servers import (
     postgres_available,
     raise_nofile,
     start_redis,
+    var_dir,
 )
 
 
@@ -45,8 +44,8 @@ class Spec:
 
 
 def full_specs() -> list[Spec]:
-    saturation_rates = [2, 4, 6, 8, 10, 12, 15, 18, 22, 26, 30, 35, 40, 50, 60]
-    ingress_rates = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20]
+    saturation_rates = [2, 4, 6, 8, 10, 13, 16, 20, 25, 30, 40, 50]
+    ingress_rates = [1, 2, 3, 4, 5, 6, 8, 10, 13, 16, 20]
     big_room = {
         "rooms": 1,
         "per_room": 200,
@@ -152,13 +151,13 @@ def full_specs() -> list[Spec]:
                 "rooms": 1,
                 "per_room": 50,
                 "senders_per_room": 2,
-                "rate": 10,
+                "rate": 20,
                 "duration": 20,
                 "stuck": 1,
-                "padding": 2000,
+                "padding": 3900,
             },
             what="1 room x 50 clients + 1 client that stops reading (4 KB "
-            "receive buffer), 2 senders x 10 msg/s of 2 KB bodies, 20 s",
+            "receive buffer), 2 senders x 20 msg/s of 4 KB bodies, 20 s",
         ),
     ]
 
@@ -207,7 +206,7 @@ class Bench:
 
     def run(self) -> dict:
         raise_nofile()
-        VAR.mkdir(parents=True, exist_ok=True)
+        var_dir().mkdir(parents=True, exist_ok=True)
         started = time.time()
         self.results = {
             "machine": machine(),
@@ -216,6 +215,7 @@ class Bench:
             ),
             "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)),
             "rate_limit": RATE_LIMIT,
+            "load_avg_start": round(os.getloadavg()[0], 2),
             "scenarios": [],
             "notes": [],
         }
@@ -235,6 +235,7 @@ class Bench:
                     drop_postgres()
                 except Exception as error:
                     self.log(f"could not drop the bench database: {error}")
+        self.results["load_avg_end"] = round(os.getloadavg()[0], 2)
         self.results["total_s"] = round(time.time() - started, 1)
         return self.results
 
@@ -321,16 +322,14 @@ class Bench:
         raise ValueError(spec.kind)
 
     def _profile(self, spec: Spec) -> dict:
-        """Scenario 2 once more against our server, under py-spy."""
-        if shutil.which("py-spy", path=str(Path(sys.executable).parent)) is None:
-            return {
-                "skipped": "py-spy is not installed: "
-                "pip install -r requirements-dev.txt"
-            }
-        self.log("== profile: scenario 2 under py-spy")
+        """Scenario 2 once more against our server, under cProfile."""
+        self.log("== profile: scenario 2 under cProfile")
         database = self.databases[spec.database]
         self._flush_redis()
-        server = ChatServer(database=database, redis_url=self.redis.url).start()
+        out = var_dir() / "profile-scenario2.prof"
+        server = ProfiledChatServer(
+            out=out, database=database, redis_url=self.redis.url
+        ).start()
         dep = Deployment(
             kind="ours",
             urls=[server.ws_url],
@@ -341,17 +340,11 @@ class Bench:
             },
             cookies=database.cookies,
         )
-        out = VAR / "profile-scenario2.txt"
         try:
-            result = asyncio.run(
-                self._one(
-                    spec, dep, profile=lambda: profile_server(server.pid, out, 12)
-                )
-            )
+            result = asyncio.run(self._one(spec, dep, profile=Profiling(server)))
         finally:
             server.stop()
-        from bench.profile import summarize_profile
-
+        self.log("     " + brief(result))
         return {"run": result, **summarize_profile(out, result)}
 
 

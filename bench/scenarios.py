@@ -6,6 +6,7 @@ measure; the same scenario runs against our server and the ceiling."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -244,7 +245,8 @@ async def fixed_load(
     senders = pick_senders(fleet, senders_per_room)
     await asyncio.sleep(0.5)  # let presence joins settle before measuring
     meter = Meter(dep.pids).start()
-    profiler = profile() if profile else None
+    if profile is not None:
+        profile.start()
     seconds = await drive(
         fleet,
         senders,
@@ -256,8 +258,8 @@ async def fixed_load(
     )
     await drain(tally)
     processes = meter.stop()
-    if profiler is not None:
-        await profiler
+    if profile is not None:
+        await profile.stop()
     result = {
         "connections_ok": fleet.ok + len(stuck_clients),
         "connections_failed": fleet.failed,
@@ -265,6 +267,8 @@ async def fixed_load(
         "connect_s": fleet.connect_s,
         **summarize(tally, seconds),
         "processes": processes,
+        "others_cpu_s": meter.others_cpu_s,
+        "load_avg_1m": round(os.getloadavg()[0], 2),
     }
     cost(result, processes)
     if stuck_clients:
@@ -327,6 +331,8 @@ async def stepped_load(
             "offered_msgs_per_s": round(rate * len(senders), 1),
             **summarize(tally, seconds),
             "processes": processes,
+            "others_cpu_s": meter.others_cpu_s,
+            "load_avg_1m": round(os.getloadavg()[0], 2),
         }
         cost(step, processes)
         del step["errors"]
@@ -416,6 +422,8 @@ async def storm(
         },
         "processes_connect": connect_processes,
         "processes_idle": idle_processes,
+        "others_cpu_s_idle": meter.others_cpu_s,
+        "load_avg_1m": round(os.getloadavg()[0], 2),
         "online_while_open": online_open,
         "online_after_close": online_closed,
         "presence_zero_after_s": round(time.monotonic() - close_started, 2)

@@ -18,7 +18,14 @@ import httpx
 from project.localredis import LocalRedis, free_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR = BASE_DIR / "var" / "bench"
+
+
+def var_dir() -> Path:
+    """Where a run keeps its database, Redis files, logs and cookies
+    (BENCH_VAR, default var/bench/), read at each use so tests can move it."""
+    return Path(os.environ.get("BENCH_VAR") or BASE_DIR / "var" / "bench")
+
+
 PG_URL = "postgres://postgres@127.0.0.1:5432/"
 PG_NAME = "chat_bench"
 # The chat's per-user limit (20/10) would refuse a load test at once.
@@ -100,9 +107,9 @@ class Database:
     cookies: dict = field(default_factory=dict)
 
     def create(self, redis_url: str) -> Database:
-        VAR.mkdir(parents=True, exist_ok=True)
+        var_dir().mkdir(parents=True, exist_ok=True)
         if self.kind == "sqlite":
-            path = VAR / "bench.sqlite3"
+            path = var_dir() / "bench.sqlite3"
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
             self.url = f"sqlite:///{path}"
@@ -111,7 +118,7 @@ class Database:
             self.url = PG_URL + PG_NAME
         env = server_env(database_url=self.url, redis_url=redis_url)
         _manage(["migrate", "--noinput"], env)
-        out = VAR / f"cookies-{self.kind}.json"
+        out = var_dir() / f"cookies-{self.kind}.json"
         _manage(
             [
                 "bench_users",
@@ -133,7 +140,7 @@ class Process:
     def __init__(self) -> None:
         self.port = free_port()
         self.process: subprocess.Popen | None = None
-        self.log_path = VAR / f"{self.name}-{self.port}.log"
+        self.log_path = var_dir() / f"{self.name}-{self.port}.log"
 
     @property
     def pid(self) -> int:
@@ -157,7 +164,7 @@ class Process:
         raise NotImplementedError
 
     def start(self, timeout: float = 60.0) -> Process:
-        VAR.mkdir(parents=True, exist_ok=True)
+        var_dir().mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
             self.command(),
@@ -196,7 +203,7 @@ class Process:
 
 UVICORN = (
     "import uvicorn; from project.serve import uvicorn_options; "
-    "uvicorn.run('project.asgi:application', access_log=False, "
+    "uvicorn.run('project.asgi:application', access_log=False, log_level='warning', "
     "**uvicorn_options('127.0.0.1', {port}))"
 )
 
@@ -235,6 +242,6 @@ class CeilingServer(Process):
 
 
 def start_redis() -> LocalRedis:
-    directory = VAR / "redis"
+    directory = var_dir() / "redis"
     shutil.rmtree(directory, ignore_errors=True)
     return LocalRedis(directory).start()
