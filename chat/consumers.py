@@ -17,7 +17,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.live import LiveSessionMixin
-from chat import ratelimit, selectors, services
+from chat import backpressure, ratelimit, selectors, services
 from chat.delivery import OrderedDelivery, room_last_seq
 from chat.frames import Frame, FrameError, error_frame, parse_frame
 from chat.wire import message_dict, user_ref
@@ -33,6 +33,7 @@ TYPING_MIN_INTERVAL = 1.0  # seconds between forwarded typing=true of one socket
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_FLOODING = 4429
+CLOSE_TOO_FAR_BEHIND = 1013
 
 
 def _history_frame(room_slug: str, messages: list, has_more: bool, **echo) -> str:
@@ -134,6 +135,7 @@ class RoomConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
         self.delivery = OrderedDelivery(
             room=self.room, last_seq=max(newest, snapshot), send=self.send
         )
+        backpressure.watch(self)
 
     async def _refuse(self, code: str, detail: str, close_code: int) -> None:
         await self.accept()
@@ -141,6 +143,7 @@ class RoomConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
         await self.close(close_code)
 
     async def disconnect(self, code: int) -> None:
+        backpressure.unwatch(self)
         if self.delivery is not None:
             self.delivery.cancel()
         if self.room is not None:
@@ -194,9 +197,12 @@ class RoomConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
             raise FrameError(
                 "rate_limited", "You are sending too fast; wait a moment.", client_id
             )
-        message, created = await database_sync_to_async(services.message_create)(
-            room=self.room, author=self.user, body=body, client_id=client_id
-        )
+        try:
+            message, created = await database_sync_to_async(services.message_create)(
+                room=self.room, author=self.user, body=body, client_id=client_id
+            )
+        except ValueError as error:  # the service's own last line of defence
+            raise FrameError("bad_request", str(error), client_id) from None
         text = json.dumps({"type": "message", **message_dict(message)})
         if not created:
             await self.send(text)
@@ -258,6 +264,15 @@ class RoomConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
 
     async def chat_message(self, event: dict) -> None:
         await self.delivery.deliver(event["seq"], event["frame"])
+
+    async def fell_behind(self) -> None:
+        # Called by chat.backpressure, which queued chat.overflow for us.
+        await self.channel_layer.group_discard(
+            room_group(self.room.id), self.channel_name
+        )
+
+    async def chat_overflow(self, event: dict) -> None:
+        await self._close_with(CLOSE_TOO_FAR_BEHIND)
 
     async def chat_deleted(self, event: dict) -> None:
         await self.send(event["frame"])

@@ -81,11 +81,13 @@ def _message_send(data: dict, ref: str | None) -> dict[str, Any]:
         raise FrameError("bad_request", "`body` must not contain NUL characters.", ref)
     client_id = data.get("client_id")
     if client_id is not None and (
-        not isinstance(client_id, str) or not 1 <= len(client_id) <= MAX_CLIENT_ID
+        not isinstance(client_id, str)
+        or not 1 <= len(client_id) <= MAX_CLIENT_ID
+        or "\x00" in client_id
     ):
         raise FrameError(
             "bad_request",
-            f"`client_id` must be text of 1 to {MAX_CLIENT_ID} characters.",
+            f"`client_id` must be text of 1 to {MAX_CLIENT_ID} characters, no NUL.",
             ref,
         )
     return {"body": body, "client_id": client_id}
