@@ -8,7 +8,7 @@ module adapts its defaults to the contract: anonymous callers get 403 JSON
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import django_auth
 
 api = NinjaAPI(
@@ -43,6 +43,17 @@ def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         field = _field_of(tuple(error.get("loc", ())))
         errors.setdefault(field, []).append(str(error.get("msg", "Invalid value.")))
     return api.create_response(request, {"errors": errors}, status=400)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # ninja raises HttpError(400) itself for a body that is not JSON at all;
+    # give it the same shape as every other 400.
+    if exc.status_code == 400:
+        body = {"errors": {"__all__": [str(exc.message)]}}
+    else:
+        body = {"detail": str(exc.message)}
+    return api.create_response(request, body, status=exc.status_code)
 
 
 api.add_router("/", "chat.api.router")
