@@ -191,6 +191,7 @@ def test_create_room_bad_input_is_400_with_field_errors(api, body, field):
 def test_create_room_with_unparsable_json_is_400(api):
     response = api.post("/api/rooms/", b"{not json")
     assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["__all__"]
     assert Room.objects.count() == 1
 
 
