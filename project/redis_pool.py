@@ -7,6 +7,8 @@ import (as channels_redis does).
 """
 
 import asyncio
+import contextlib
+import types
 import weakref
 
 from django.conf import settings
@@ -32,4 +34,20 @@ def get_redis() -> aioredis.Redis:
         retry_on_timeout=True,
     )
     _clients[loop] = (url, client)
+    _close_with(loop, client)
     return client
+
+
+def _close_with(loop: asyncio.AbstractEventLoop, client: aioredis.Redis) -> None:
+    # Close the client's connections while its loop can still run them, so
+    # a loop that ends (async_to_sync's, a test's) leaves no open sockets.
+    original_close = loop.close
+
+    def close(self: asyncio.AbstractEventLoop) -> None:
+        self.close = original_close
+        if not self.is_running():
+            with contextlib.suppress(Exception):
+                self.run_until_complete(client.aclose())
+        original_close()
+
+    loop.close = types.MethodType(close, loop)
