@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -415,3 +416,25 @@ async def test_twenty_errors_in_ten_seconds_close_with_4429(amake_user):
     await again.send({"type": "ping"})
     assert await again.recv() == {"type": "pong"}
     await again.close()
+
+
+@pytest.mark.slow
+async def test_socket_outlives_a_short_group_expiry(amake_user, settings):
+    # channels-redis' core layer forgets group members after group_expiry
+    # (a day by default); a socket must stay subscribed for as long as it is
+    # open. The pub/sub layer ties membership to the open subscription, so
+    # even a 2-second expiry asked of it changes nothing.
+    from channels.layers import channel_layers
+
+    layer = settings.CHANNEL_LAYERS["default"]
+    settings.CHANNEL_LAYERS = {
+        "default": {**layer, "CONFIG": {**layer["CONFIG"], "group_expiry": 2}}
+    }
+    channel_layers.backends = {}
+    quiet = await open_room(await amake_user())
+    await asyncio.sleep(4)
+    talker = await open_room(await amake_user())
+    sent = await send_message(talker, "after the expiry")
+    assert (await quiet.recv_type("message"))["id"] == sent["id"]
+    await quiet.close()
+    await talker.close()
