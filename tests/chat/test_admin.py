@@ -127,3 +127,22 @@ def test_ban_in_admin_removes_membership_and_kicks(
     assert len(callbacks) == 1
     assert not room.members.filter(pk=bob.pk).exists()
     assert room.banned.filter(pk=bob.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/chat/room/",
+        "/admin/chat/room/?private__exact=0",
+        "/admin/accounts/user/",
+        "/admin/accounts/user/?is_active__exact=1&q=user",
+    ],
+)
+def test_room_and_user_lists_are_fast(
+    staff_client, many_messages, make_user, path, django_assert_max_num_queries
+):
+    for n in range(60):
+        Room.objects.create(slug=f"room-{n}", name=f"Room {n}", owner=make_user())
+    with django_assert_max_num_queries(8):
+        page = staff_client.get(path)
+    assert page.status_code == 200
