@@ -28,7 +28,10 @@ format: $(STAMP)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
+# The browser tests need Debian's Chromium: installed here when possible,
+# otherwise make stops with a sentence saying how (never a silent skip).
 test: lint
+	bash scripts/ensure-chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 superuser: migrate

@@ -66,7 +66,9 @@ class ServerProcess:
             "--lifespan", "off", "--no-access-log",
         ]  # fmt: skip
         self.log_path.parent.mkdir(exist_ok=True)
-        self._log = open(self.log_path, "wb")  # noqa: SIM115
+        # A restart appends, so the log tells the whole story of the port.
+        mode = "ab" if self.process is not None else "wb"
+        self._log = open(self.log_path, mode)  # noqa: SIM115
         self.process = subprocess.Popen(
             command, cwd=BASE_DIR, env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
@@ -84,6 +86,12 @@ class ServerProcess:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"server did not become healthy: {self.log_path}")
+
+    def restart(self, timeout: float = 30.0) -> ServerProcess:
+        """Start again on the same port (after `stop()` or `kill()`), as a
+        deployment restarts a process: clients reconnect to the same URL."""
+        self.stop()
+        return self.start(timeout)
 
     def kill(self) -> None:
         """Die as a crashed process would: no disconnect handlers run."""

@@ -173,6 +173,7 @@ function handleMessage(message) {
     view.put(changed);
     typingIn.clear(message.user);
     countUnread(changed);
+    showHistoryState(); // "No messages yet" no longer holds
     if (stick) view.scrollToBottom();
     else $("jump-latest").hidden = false;
   }
@@ -298,6 +299,43 @@ async function banUser(user, button) {
   button.disabled = false;
 }
 
+// The owner of a private room (or staff) lets someone in.
+function wireAddMember(form) {
+  const input = form.elements.username;
+  const error = $("add-member-error");
+  const button = form.querySelector("button[type=submit]");
+  const showError = (text) => {
+    error.textContent = text;
+    error.hidden = !text;
+    input.toggleAttribute("aria-invalid", Boolean(text));
+  };
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const username = input.value.trim();
+    if (!username) {
+      showError("Type the username of the person to add.");
+      input.focus();
+      return;
+    }
+    showError("");
+    button.disabled = true;
+    try {
+      const result = await postJSON(`/api/rooms/${encodeURIComponent(slug)}/members/`, { username });
+      if (result.ok) {
+        input.value = "";
+        showNotice(`${username} is now a member of this room.`);
+      } else {
+        showError(failureText(result, `Could not add ${username}.`));
+      }
+    } catch {
+      showError("Could not reach the server. Try again.");
+    } finally {
+      button.disabled = false;
+      input.focus();
+    }
+  });
+}
+
 // --- Page events -------------------------------------------------------------
 
 scroller.addEventListener("scroll", () => {
@@ -311,6 +349,7 @@ $("jump-latest").addEventListener("click", () => {
   $("composer-input").focus();
 });
 $("conn-retry").addEventListener("click", () => socket.retryNow());
+if ($("add-member")) wireAddMember($("add-member"));
 document.addEventListener("visibilitychange", () => {
   if (document.hidden) return;
   unread = 0;

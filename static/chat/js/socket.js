@@ -2,8 +2,19 @@
 // a ping every 20 s, and a fresh URL on every attempt so the caller can
 // resume (`?after=<seq>`, PROTOCOL.md).
 
-// The server meant it: not found / forbidden. Reconnecting would not help.
-export const FINAL_CLOSE_CODES = new Set([4403, 4404]);
+// The server meant it: not found. Reconnecting would not help.
+export const FINAL_CLOSE_CODES = new Set([4404]);
+// Forbidden: a ban, a deactivation, or the session the socket was opened with
+// ended. A password change ends it too, although this browser gets the new
+// session cookie at once, so a 4403 is retried once, immediately. A second
+// 4403 (a ban: accepted, then closed) is final; so is a refused handshake,
+// unless the session turns out to work (the new cookie was still on its way
+// when the retry left): then there is one last attempt (PROTOCOL.md, Close
+// codes).
+export const FORBIDDEN_CLOSE = 4403;
+// How long a password change's answer, with the new cookie, may take to
+// arrive after its 4403.
+const COOKIE_GRACE_MS = 1500;
 
 export const State = Object.freeze({
   CONNECTING: "connecting",
@@ -47,6 +58,9 @@ export class ReconnectingSocket {
     this.stableTimer = null;
     this.lastFrameAt = 0;
     this.stopped = false;
+    // Attempts since a 4403 that no welcome (a frame other than an error)
+    // has answered yet: 0 none, 1 the immediate retry, 2 the last attempt.
+    this.forbiddenTries = 0;
     window.addEventListener("online", () => this.retryNow());
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden) this.retryNow();
@@ -132,6 +146,9 @@ export class ReconnectingSocket {
         return;
       }
       if (frame && typeof frame === "object" && typeof frame.type === "string") {
+        // Welcomed (a ban sends only an error before its 4403): a later
+        // 4403 deserves its own retry again.
+        if (frame.type !== "error") this.forbiddenTries = 0;
         this.options.onFrame(frame);
       }
     };
@@ -144,8 +161,51 @@ export class ReconnectingSocket {
         this._setState(State.CLOSED, { code: event.code, reason: event.reason });
         return;
       }
+      if (event.code === FORBIDDEN_CLOSE || (this.forbiddenTries && !opened)) {
+        this._afterForbidden(event.code);
+        return;
+      }
       this._scheduleRetry(event.code, opened);
     };
+  }
+
+  async _afterForbidden(code) {
+    if (this.forbiddenTries === 0) {
+      this.forbiddenTries = 1;
+      this._connect();
+      return;
+    }
+    let reason = "";
+    if (code !== FORBIDDEN_CLOSE && this.forbiddenTries === 1) {
+      // Refused: logged out, deactivated, or a new cookie not yet here. Wait
+      // before probing: a request that still carries the old cookie gets an
+      // answer that deletes the cookie, and arriving after the password
+      // change's answer it would delete the new one (a logout for nothing).
+      await new Promise((resolve) => setTimeout(resolve, COOKIE_GRACE_MS));
+      if (this.stopped) return;
+      reason = await this._probe();
+      if (!reason && !this.stopped) {
+        this.forbiddenTries = 2;
+        this._connect();
+        return;
+      }
+    } else if (code !== FORBIDDEN_CLOSE) {
+      reason = await this._probe();
+    }
+    if (this.stopped) return;
+    this.stopped = true;
+    this.forbiddenTries = 0;
+    this._setState(State.CLOSED, { code: FORBIDDEN_CLOSE, reason });
+  }
+
+  // The caller's reason to give up ("logged-out"), or "" when there is none.
+  async _probe() {
+    if (!this.options.probe) return "";
+    try {
+      return (await this.options.probe()) || "";
+    } catch {
+      return "";
+    }
   }
 
   async _scheduleRetry(code, opened) {
