@@ -8,6 +8,7 @@ and writes bench/RESULTS.md and bench/results/*.json.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
@@ -25,7 +26,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-write", action="store_true", help="print only; leave RESULTS.md alone"
     )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rewrite RESULTS.md from bench/results/latest.json (no run)",
+    )
     args = parser.parse_args(argv)
+    if args.report_only:
+        results = json.loads((report.HERE / "results" / "latest.json").read_text())
+        print(f"wrote {report.write(results)}")
+        return 0
     specs = smoke_specs() if args.smoke else full_specs()
     if args.smoke:
         # Never share files with a full run that may be going on.

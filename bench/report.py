@@ -35,6 +35,7 @@ RUN_COLUMNS = [
 ]
 STEP_COLUMNS = [
     ("offered_msgs_per_s", "offered msg/s"),
+    ("attempt", "try"),
     ("sent", "sent"),
     ("expected", "expected"),
     ("received", "received"),

@@ -41,11 +41,12 @@ class Spec:
     processes: int = 1  # our server processes
     database: str = "sqlite"
     what: str = ""
+    fresh: bool = False  # new server processes for every run (RSS per socket)
 
 
 def full_specs() -> list[Spec]:
-    saturation_rates = [2, 4, 6, 8, 10, 13, 16, 20, 25, 30, 40, 50]
-    ingress_rates = [1, 2, 3, 4, 5, 6, 8, 10, 13, 16, 20]
+    saturation_rates = [1, 2, 4, 6, 8, 10, 13, 16, 20, 25, 30, 40, 50]
+    ingress_rates = [0.25, 0.5, 1, 2, 3, 4, 5, 6, 8, 10, 13, 16, 20]
     big_room = {
         "rooms": 1,
         "per_room": 200,
@@ -115,6 +116,7 @@ def full_specs() -> list[Spec]:
             "connect storm and idle",
             "storm",
             {"sockets": 1000, "rooms": 20},
+            fresh=True,
             what="1,000 authenticated sockets in 20 rooms: connect, idle 5 s, "
             "presence check, close",
         ),
@@ -149,15 +151,16 @@ def full_specs() -> list[Spec]:
             "fixed",
             {
                 "rooms": 1,
-                "per_room": 50,
-                "senders_per_room": 2,
-                "rate": 20,
-                "duration": 20,
+                "per_room": 10,
+                "senders_per_room": 5,
+                "rate": 25,
+                "duration": 25,
                 "stuck": 1,
                 "padding": 3900,
             },
-            what="1 room x 50 clients + 1 client that stops reading (4 KB "
-            "receive buffer), 2 senders x 20 msg/s of 4 KB bodies, 20 s",
+            what="1 room x 10 clients + 1 client that stops reading (4 KB "
+            "receive buffer), 5 senders x 25 msg/s of 4 KB bodies (0.5 MB/s to "
+            "the stuck one: the kernel's 4 MB socket buffers fill in ~8 s), 25 s",
         ),
     ]
 
@@ -271,46 +274,63 @@ class Bench:
             entry["skipped"] = database
             self.log(f"   {database}")
             return entry
-        self._flush_redis()
+        servers = None
+        try:
+            for round_ in range(1, spec.rounds + 1):
+                for kind in ("ours", "ceiling"):
+                    if servers is None or spec.fresh:
+                        if servers is not None:
+                            self._stop(servers)
+                        self._flush_redis()
+                        servers = self._start(spec, database)
+                    dep = self._deployment(kind, servers, database)
+                    self.log(f"   round {round_}: {kind}")
+                    result = asyncio.run(self._one(spec, dep))
+                    result.update(server=kind, round=round_)
+                    entry["runs"].append(result)
+                    self.log("     " + brief(result))
+                    settle([*servers[0], servers[1]], self.redis.process.pid)
+        finally:
+            if servers is not None:
+                self._stop(servers)
+        entry["medians"] = medians(entry["runs"])
+        return entry
+
+    def _start(self, spec: Spec, database: Database) -> tuple[list, CeilingServer]:
         ours = [
             ChatServer(database=database, redis_url=self.redis.url).start()
             for _ in range(spec.processes)
         ]
-        ceiling = CeilingServer().start()
+        return ours, CeilingServer().start()
+
+    @staticmethod
+    def _stop(servers: tuple[list, CeilingServer]) -> None:
+        for server in [*servers[0], servers[1]]:
+            server.stop()
+
+    def _deployment(
+        self, kind: str, servers: tuple[list, CeilingServer], database: Database
+    ) -> Deployment:
+        ours, ceiling = servers
         loadgen = os.getpid()
-        pids = {
-            f"server{i + 1}" if len(ours) > 1 else "server": s.pid
-            for i, s in enumerate(ours)
-        }
-        deployments = [
-            Deployment(
-                kind="ours",
-                urls=[s.ws_url for s in ours],
-                pids={**pids, "redis": self.redis.process.pid, "loadgen": loadgen},
-                cookies=database.cookies,
-                http_url=ours[0].http_url,
-            ),
-            Deployment(
+        if kind == "ceiling":
+            return Deployment(
                 kind="ceiling",
                 urls=[ceiling.ws_url],
                 pids={"server": ceiling.pid, "loadgen": loadgen},
                 cookies=database.cookies,
-            ),
-        ]
-        try:
-            for round_ in range(1, spec.rounds + 1):
-                for dep in deployments:
-                    self.log(f"   round {round_}: {dep.kind}")
-                    result = asyncio.run(self._one(spec, dep))
-                    result.update(server=dep.kind, round=round_)
-                    entry["runs"].append(result)
-                    self.log("     " + brief(result))
-                    settle([*ours, ceiling], self.redis.process.pid)
-        finally:
-            for server in [*ours, ceiling]:
-                server.stop()
-        entry["medians"] = medians(entry["runs"])
-        return entry
+            )
+        pids = {
+            f"server{i + 1}" if len(ours) > 1 else "server": s.pid
+            for i, s in enumerate(ours)
+        }
+        return Deployment(
+            kind="ours",
+            urls=[s.ws_url for s in ours],
+            pids={**pids, "redis": self.redis.process.pid, "loadgen": loadgen},
+            cookies=database.cookies,
+            http_url=ours[0].http_url,
+        )
 
     async def _one(self, spec: Spec, dep: Deployment, profile=None) -> dict:
         if spec.kind == "fixed":

@@ -318,35 +318,19 @@ async def stepped_load(
     await asyncio.sleep(0.5)
     steps = []
     best = None
-    for n, rate in enumerate(rates, start=1):
-        tally = tallies[n] = Tally()
-        meter = Meter(dep.pids).start()
-        seconds = await drive(
-            fleet, senders, rate=rate, duration=step_s, step=n, tally=tally
-        )
-        await drain(tally)
-        processes = meter.stop()
-        step = {
-            "rate_per_sender": rate,
-            "offered_msgs_per_s": round(rate * len(senders), 1),
-            **summarize(tally, seconds),
-            "processes": processes,
-            "others_cpu_s": meter.others_cpu_s,
-            "load_avg_1m": round(os.getloadavg()[0], 2),
-        }
-        cost(step, processes)
-        del step["errors"]
-        step["errors"] = dict(tally.errors)
-        ok = (
-            tally.expected
-            and tally.received >= SUSTAINED * tally.expected
-            and step["p99_ms"] is not None
-            and step["p99_ms"] <= SATURATION_P99 * 1000
-            and seconds <= step_s * 1.1  # the generator itself kept up
-        )
-        step["sustained"] = bool(ok)
-        steps.append(step)
-        if not ok:
+    n = 0
+    for rate in rates:
+        # A step that fails is tried once more: on a shared machine one
+        # neighbour's burst can spoil a 4-second step.
+        for attempt in (1, 2):
+            n += 1
+            step = await _step(dep, fleet, senders, tallies, n, rate, step_s)
+            step["attempt"] = attempt
+            steps.append(step)
+            if step["sustained"]:
+                break
+            await asyncio.sleep(1.0)
+        if not step["sustained"]:
             break
         best = step
         await asyncio.sleep(1.0)
@@ -361,6 +345,41 @@ async def stepped_load(
     }
     await close_fleet(fleet)
     return result
+
+
+async def _step(
+    dep: Deployment,
+    fleet: Fleet,
+    senders: list[ChatClient],
+    tallies: dict[int, Tally],
+    n: int,
+    rate: float,
+    step_s: float,
+) -> dict:
+    tally = tallies[n] = Tally()
+    meter = Meter(dep.pids).start()
+    seconds = await drive(
+        fleet, senders, rate=rate, duration=step_s, step=n, tally=tally
+    )
+    await drain(tally)
+    processes = meter.stop()
+    step = {
+        "rate_per_sender": rate,
+        "offered_msgs_per_s": round(rate * len(senders), 1),
+        **summarize(tally, seconds),
+        "processes": processes,
+        "others_cpu_s": meter.others_cpu_s,
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+    }
+    cost(step, processes)
+    step["sustained"] = bool(
+        tally.expected
+        and tally.received >= SUSTAINED * tally.expected
+        and step["p99_ms"] is not None
+        and step["p99_ms"] <= SATURATION_P99 * 1000
+        and seconds <= step_s * 1.1  # the generator itself kept up
+    )
+    return step
 
 
 async def _online_count(dep: Deployment, prefix: str = "bench") -> int | None:
