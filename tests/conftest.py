@@ -113,3 +113,20 @@ def general_room(transactional_db):
 
     room, _ = Room.objects.get_or_create(slug="general", defaults={"name": "General"})
     return room
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_database_sessions(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """Before the test database is dropped, end sessions that other threads
+    (sync_to_async's executor) or server subprocesses left open: PostgreSQL
+    refuses to drop a database that is in use."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
