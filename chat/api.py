@@ -78,8 +78,8 @@ class DetailOut(Schema):
     detail: str
 
 
-# ninja answers a body that is not JSON at all with {"detail": ...}.
-BadRequest = ErrorsOut | DetailOut
+# Every 400 has this shape (project/api.py maps ninja's own 400s to it too).
+BadRequest = ErrorsOut
 
 Username = Annotated[StrictStr, Field(min_length=1, max_length=150, examples=["other"])]
 
