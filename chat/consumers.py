@@ -1,8 +1,8 @@
 """The room socket, /ws/chat/<slug>/ (PROTOCOL.md, Sockets).
 
 Thin on purpose: parse a frame, authorize, call a service, send. Rules live in
-chat.services / chat.selectors / chat.frames, presence in presence.api, the
-live ordering of messages in chat.delivery.
+chat.services / chat.selectors / chat.frames, presence in presence.api, and
+the room's live frames reach this socket through chat.fanout.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.live import LiveSessionMixin
-from chat import backpressure, ratelimit, selectors, services
-from chat.delivery import OrderedDelivery, room_last_seq
+from chat import fanout, ratelimit, selectors, services
+from chat.delivery import room_last_seq
 from chat.frames import Frame, FrameError, error_frame, parse_frame
 from chat.wire import message_dict, user_ref
 from presence import api as presence
@@ -59,9 +59,22 @@ def _resume_point(query_string: bytes) -> int | None:
     return after
 
 
+def _first_history(*, room, after: int | None) -> tuple[list, bool, int]:
+    """The first history frame's messages, has_more, and the room's head now:
+    one thread hop for both reads."""
+    snapshot = room_last_seq(room=room)
+    if after is None:
+        messages, has_more = selectors.message_history(room=room, limit=INITIAL_HISTORY)
+    else:
+        messages, has_more = selectors.message_history(
+            room=room, after=after, limit=RESUME_HISTORY
+        )
+    return messages, has_more, snapshot
+
+
 class RoomConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
     room = None
-    delivery: OrderedDelivery | None = None
+    local: fanout.LocalSocket | None = None
 
     # --- lifecycle ---------------------------------------------------------
 
@@ -98,11 +111,17 @@ class RoomConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
         self.room = room
         self.user_ref = user_ref(self.user)
         await self.accept()
-        # Subscribe before reading state and history: whatever happens after
-        # this point arrives as an event and is queued until connect returns.
-        self.groups = [room_group(room.id), *self.live_groups()]
+        self.groups = self.live_groups()
         for group in self.groups:
             await self.channel_layer.group_add(group, self.channel_name)
+        # Join the room's relay before reading state and history: whatever
+        # happens from here on is held for this socket until history is sent.
+        self.local = fanout.LocalSocket(
+            user_id=self.user.id,
+            send=self.base_send,
+            on_overflow=lambda: self._close_with(CLOSE_TOO_FAR_BEHIND),
+        )
+        await fanout.join(room, self.local)
         await presence.connect(
             channel_name=self.channel_name, user=self.user_ref, room_id=room.id
         )
@@ -118,24 +137,15 @@ class RoomConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
         except ValueError:
             after = None
             await self._send_error("bad_request", "`after` must be a whole number ≥ 0.")
-        snapshot = await database_sync_to_async(room_last_seq)(room=self.room)
-        if after is None:
-            messages, has_more = await database_sync_to_async(
-                selectors.message_history
-            )(room=self.room, limit=INITIAL_HISTORY)
-        else:
-            messages, has_more = await database_sync_to_async(
-                selectors.message_history
-            )(room=self.room, after=after, limit=RESUME_HISTORY)
+        messages, has_more, snapshot = await database_sync_to_async(_first_history)(
+            room=self.room, after=after
+        )
         await self.send(_history_frame(self.room.slug, messages, has_more))
         newest = messages[-1].seq if messages else 0
         # Live messages continue from what the client holds, or, when the
-        # resume set was cut at 500, from the room's head at subscribe time
-        # (the client pages the middle in with history.after).
-        self.delivery = OrderedDelivery(
-            room=self.room, last_seq=max(newest, snapshot), send=self.send
-        )
-        backpressure.watch(self)
+        # resume set was cut at 500, from the room's head at join time (the
+        # client pages the middle in with history.after).
+        self.local.start(max(newest, snapshot))
 
     async def _refuse(self, code: str, detail: str, close_code: int) -> None:
         await self.accept()
@@ -143,9 +153,11 @@ class RoomConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
         await self.close(close_code)
 
     async def disconnect(self, code: int) -> None:
-        backpressure.unwatch(self)
-        if self.delivery is not None:
-            self.delivery.cancel()
+        await self._leave()
+
+    async def _leave(self) -> None:
+        if self.local is not None:
+            await fanout.leave(self.room, self.local)
         if self.room is not None:
             await presence.disconnect(channel_name=self.channel_name)
 
@@ -158,8 +170,7 @@ class RoomConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
     async def _close_with(self, code: int) -> None:
         # Leave presence now rather than on the disconnect that follows: the
         # others must see the leave even if that disconnect never comes.
-        if self.room is not None:
-            await presence.disconnect(channel_name=self.channel_name)
+        await self._leave()
         await self.close(code)
 
     # --- client frames -----------------------------------------------------
@@ -185,26 +196,31 @@ class RoomConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
 
     async def on_message_send(self, frame: Frame) -> None:
         body, client_id = frame.fields["body"], frame.fields["client_id"]
-        if client_id is not None:
-            stored = await database_sync_to_async(selectors.message_for_client_id)(
-                author=self.user, client_id=client_id
-            )
-            if stored is not None:
-                # An idempotent retry: never rate limited, never stored again.
-                await self.send(json.dumps({"type": "message", **message_dict(stored)}))
-                return
-        if not await ratelimit.allow_message(self.user.id):
-            raise FrameError(
-                "rate_limited", "You are sending too fast; wait a moment.", client_id
-            )
+        token = await ratelimit.acquire(self.user.id)
+        if token is None:
+            # An idempotent retry is never rate limited: look for it first.
+            stored = client_id and await database_sync_to_async(
+                selectors.message_for_client_id
+            )(author=self.user, client_id=client_id)
+            if not stored:
+                raise FrameError(
+                    "rate_limited",
+                    "You are sending too fast; wait a moment.",
+                    client_id,
+                )
+            await self.send(json.dumps({"type": "message", **message_dict(stored)}))
+            return
         try:
+            # One thread hop: message_create returns a stored retry itself.
             message, created = await database_sync_to_async(services.message_create)(
                 room=self.room, author=self.user, body=body, client_id=client_id
             )
         except ValueError as error:  # the service's own last line of defence
+            await ratelimit.release(self.user.id, token)
             raise FrameError("bad_request", str(error), client_id) from None
         text = json.dumps({"type": "message", **message_dict(message)})
         if not created:
+            await ratelimit.release(self.user.id, token)  # a retry does not count
             await self.send(text)
             return
         # Stored first (above), broadcast second: what a client sees is in history.
@@ -259,38 +275,3 @@ class RoomConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
         "typing": on_typing,
         "ping": on_ping,
     }
-
-    # --- channel-layer events ----------------------------------------------
-
-    async def chat_message(self, event: dict) -> None:
-        await self.delivery.deliver(event["seq"], event["frame"])
-
-    async def fell_behind(self) -> None:
-        # Called by chat.backpressure, which queued chat.overflow for us.
-        await self.channel_layer.group_discard(
-            room_group(self.room.id), self.channel_name
-        )
-
-    async def chat_overflow(self, event: dict) -> None:
-        await self._close_with(CLOSE_TOO_FAR_BEHIND)
-
-    async def chat_deleted(self, event: dict) -> None:
-        await self.send(event["frame"])
-
-    async def chat_typing(self, event: dict) -> None:
-        if event["user_id"] != self.user.id:
-            await self.send(event["frame"])
-
-    async def presence_join(self, event: dict) -> None:
-        # The socket's own first join: the client has itself in presence.state.
-        if event["user"]["id"] == self.user.id:
-            return
-        await self._send_presence("presence.join", event)
-
-    async def presence_leave(self, event: dict) -> None:
-        await self._send_presence("presence.leave", event)
-
-    async def _send_presence(self, kind: str, event: dict) -> None:
-        await self.send(
-            json.dumps({"type": kind, "room": self.room.slug, "user": event["user"]})
-        )

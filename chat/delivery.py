@@ -1,4 +1,4 @@
-"""Live messages to one socket in seq order, each exactly once.
+"""Live messages in seq order, each exactly once.
 
 Messages are stored in seq order but broadcast by whichever process stored
 them, so two messages can reach a process in the other order, and the pub/sub
@@ -31,8 +31,14 @@ def room_last_seq(*, room: Room) -> int:
 
 
 class OrderedDelivery:
+    """Calls `send(seq, frame)` for seq last_seq + 1, + 2, … in order."""
+
     def __init__(
-        self, *, room: Room, last_seq: int, send: Callable[[str], Awaitable[None]]
+        self,
+        *,
+        room: Room,
+        last_seq: int,
+        send: Callable[[int, str], Awaitable[None]],
     ) -> None:
         self.room = room
         self.last_seq = last_seq
@@ -55,13 +61,13 @@ class OrderedDelivery:
                         GAP_WAIT, self._start_repair
                     )
                 return
-            await self._send(frame)
+            await self._send(seq, frame)
             self.last_seq = seq
             await self._flush_locked()
 
     async def _flush_locked(self) -> None:
         while (seq := self.last_seq + 1) in self._pending:
-            await self._send(self._pending.pop(seq))
+            await self._send(seq, self._pending.pop(seq))
             self.last_seq = seq
         if not self._pending:
             self._cancel_timer()
@@ -88,7 +94,7 @@ class OrderedDelivery:
             frame = self._pending.pop(message.seq, None) or json.dumps(
                 {"type": "message", **message_dict(message)}
             )
-            await self._send(frame)
+            await self._send(message.seq, frame)
             self.last_seq = message.seq
         await self._flush_locked()
         if self._pending and self._timer is None:

@@ -62,12 +62,21 @@ def _script(client: aioredis.Redis):
     return script
 
 
+async def acquire(user_id: int) -> str | None:
+    """Record one send by `user_id`: a token if within the limit, else None."""
+    limit, seconds = parse_rate(settings.CHAT_RATE_LIMIT)
+    token = uuid.uuid4().hex
+    allowed = await _script(get_redis())(
+        keys=[rate_key(user_id)], args=[limit, int(seconds * 1_000_000), token]
+    )
+    return token if allowed else None
+
+
+async def release(user_id: int, token: str) -> None:
+    """Give a recorded send back (it turned out to be an idempotent retry)."""
+    await get_redis().zrem(rate_key(user_id), token)
+
+
 async def allow_message(user_id: int) -> bool:
     """Record one send by `user_id` and say whether it is within the limit."""
-    limit, seconds = parse_rate(settings.CHAT_RATE_LIMIT)
-    client = get_redis()
-    allowed = await _script(client)(
-        keys=[rate_key(user_id)],
-        args=[limit, int(seconds * 1_000_000), uuid.uuid4().hex],
-    )
-    return bool(allowed)
+    return await acquire(user_id) is not None

@@ -24,8 +24,9 @@ class Sink:
     def __init__(self) -> None:
         self.seqs: list[int] = []
 
-    async def __call__(self, text: str) -> None:
-        self.seqs.append(json.loads(text)["seq"])
+    async def __call__(self, seq: int, text: str) -> None:
+        assert json.loads(text)["seq"] == seq
+        self.seqs.append(seq)
 
 
 async def test_late_broadcast_is_waited_for_and_duplicates_dropped(general_room):
