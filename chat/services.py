@@ -4,12 +4,13 @@ them holds a rule of its own."""
 
 from __future__ import annotations
 
+import sqlite3
 from functools import partial
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.text import slugify
 
@@ -39,6 +40,31 @@ def _shown(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:40] + "…")
 
 
+def _next_seq(room_id: int) -> int:
+    """Raise the room's last_seq by one and return it, in the caller's
+    transaction. The UPDATE takes the room row's lock (PostgreSQL) or the
+    write lock (SQLite, BEGIN IMMEDIATE), so writers to one room queue here
+    and each reads back its own increment: seqs are contiguous, and a failed
+    insert rolls the increment back with it."""
+    table = Room._meta.db_table
+    if connection.vendor == "postgresql" or (
+        connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 35)
+    ):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s "
+                "RETURNING last_seq",
+                [room_id],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            raise Room.DoesNotExist(f"Room {room_id} no longer exists.")
+        return row[0]
+    if not Room.objects.filter(pk=room_id).update(last_seq=F("last_seq") + 1):
+        raise Room.DoesNotExist(f"Room {room_id} no longer exists.")
+    return Room.objects.filter(pk=room_id).values_list("last_seq", flat=True)[0]
+
+
 def message_create(
     *, room: Room, author, body: str, client_id: str | None
 ) -> tuple[Message, bool]:
@@ -59,20 +85,12 @@ def message_create(
     if "\x00" in body or (client_id is not None and "\x00" in client_id):
         raise ValueError("The body and client_id must not contain NUL characters.")
 
-    if client_id is not None:
-        existing = message_for_client_id(author=author, client_id=client_id)
-        if existing is not None:
-            return existing, False
+    # No look-up of the client_id first: retries are rare, and the unique
+    # constraint below catches them for the price of a rolled-back insert,
+    # where a look-up would cost every message a query (bench/).
     try:
         with transaction.atomic():
-            # The UPDATE takes the room row's lock (PostgreSQL) or the write
-            # lock (SQLite, BEGIN IMMEDIATE), so writers to one room queue here
-            # and each reads back its own increment: seqs are contiguous, and
-            # a failed insert rolls the increment back with it.
-            updated = Room.objects.filter(pk=room.pk).update(last_seq=F("last_seq") + 1)
-            if not updated:
-                raise Room.DoesNotExist(f"Room {room.pk} no longer exists.")
-            seq = Room.objects.filter(pk=room.pk).values_list("last_seq", flat=True)[0]
+            seq = _next_seq(room.pk)
             message = Message.objects.create(
                 room=room, seq=seq, author=author, body=body, client_id=client_id
             )
