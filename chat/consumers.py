@@ -17,7 +17,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.live import LiveSessionMixin
-from chat import fanout, ratelimit, selectors, services
+from chat import fanout, ingest, ratelimit, selectors
 from chat.delivery import room_last_seq
 from chat.frames import Frame, FrameError, error_frame, parse_frame
 from chat.wire import message_dict, user_ref
@@ -211,8 +211,8 @@ class RoomConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
             await self.send(json.dumps({"type": "message", **message_dict(stored)}))
             return
         try:
-            # One thread hop: message_create returns a stored retry itself.
-            message, created = await database_sync_to_async(services.message_create)(
+            # Returns a stored retry itself (created=False): no look-up first.
+            message, created = await ingest.submit(
                 room=self.room, author=self.user, body=body, client_id=client_id
             )
         except ValueError as error:  # the service's own last line of defence

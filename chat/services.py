@@ -5,6 +5,7 @@ them holds a rule of its own."""
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -40,8 +41,8 @@ def _shown(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:40] + "…")
 
 
-def _next_seq(room_id: int) -> int:
-    """Raise the room's last_seq by one and return it, in the caller's
+def _next_seq(room_id: int, count: int = 1) -> int:
+    """Raise the room's last_seq by `count` and return it, in the caller's
     transaction. The UPDATE takes the room row's lock (PostgreSQL) or the
     write lock (SQLite, BEGIN IMMEDIATE), so writers to one room queue here
     and each reads back its own increment: seqs are contiguous, and a failed
@@ -52,15 +53,15 @@ def _next_seq(room_id: int) -> int:
     ):
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s "
+                f"UPDATE {table} SET last_seq = last_seq + %s WHERE id = %s "
                 "RETURNING last_seq",
-                [room_id],
+                [count, room_id],
             )
             row = cursor.fetchone()
         if row is None:
             raise Room.DoesNotExist(f"Room {room_id} no longer exists.")
         return row[0]
-    if not Room.objects.filter(pk=room_id).update(last_seq=F("last_seq") + 1):
+    if not Room.objects.filter(pk=room_id).update(last_seq=F("last_seq") + count):
         raise Room.DoesNotExist(f"Room {room_id} no longer exists.")
     return Room.objects.filter(pk=room_id).values_list("last_seq", flat=True)[0]
 
@@ -74,16 +75,7 @@ def message_create(
     message with created=False. The caller strips and validates `body`; this
     checks again and raises ValueError on an empty or over-long body.
     """
-    if not isinstance(body, str) or not body or len(body) > MAX_BODY:
-        raise ValueError(f"The body must be 1 to {MAX_BODY} characters.")
-    if client_id is not None and (
-        not isinstance(client_id, str) or len(client_id) > MAX_CLIENT_ID
-    ):
-        raise ValueError(f"client_id must be a string of at most {MAX_CLIENT_ID}.")
-    # PostgreSQL cannot store NUL in text; refusing it everywhere keeps SQLite
-    # and PostgreSQL deployments alike.
-    if "\x00" in body or (client_id is not None and "\x00" in client_id):
-        raise ValueError("The body and client_id must not contain NUL characters.")
+    _check_message(body, client_id)
 
     # No look-up of the client_id first: retries are rare, and the unique
     # constraint below catches them for the price of a rolled-back insert,
@@ -106,6 +98,92 @@ def message_create(
         return existing, False
     room.last_seq = seq
     return message, True
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A message to store: what message_create takes besides the room."""
+
+    author: User
+    body: str
+    client_id: str | None
+
+
+def messages_create(
+    *, room: Room, drafts: list[Draft]
+) -> list[tuple[Message, bool] | Exception]:
+    """Store several messages of one room in one transaction, with
+    consecutive seqs in the order given; per draft, what message_create would
+    return, or the exception it would raise.
+
+    One transaction for many messages is what lets a busy room's writes keep
+    up (chat.ingest batches what arrives while the database is busy).
+    """
+    results: list[tuple[Message, bool] | Exception | None] = [None] * len(drafts)
+    valid = []
+    for index, draft in enumerate(drafts):
+        try:
+            _check_message(draft.body, draft.client_id)
+        except ValueError as error:
+            results[index] = error
+        else:
+            valid.append(index)
+    if not valid:
+        return results
+    rows = [
+        Message(
+            room=room,
+            author=drafts[i].author,
+            body=drafts[i].body,
+            client_id=drafts[i].client_id,
+        )
+        for i in valid
+    ]
+    try:
+        with transaction.atomic():
+            last = _next_seq(room.pk, len(rows))
+            for offset, row in enumerate(rows):
+                row.seq = last - len(rows) + 1 + offset
+            Message.objects.bulk_create(rows)
+    except IntegrityError:
+        # A retry among them: one by one, each deciding for itself.
+        for i in valid:
+            draft = drafts[i]
+            try:
+                results[i] = message_create(
+                    room=room,
+                    author=draft.author,
+                    body=draft.body,
+                    client_id=draft.client_id,
+                )
+            except Exception as error:
+                results[i] = error
+        return results
+    if rows[0].pk is None:  # SQLite before 3.35 returns no ids from a bulk insert
+        ids = dict(
+            Message.objects.filter(room=room, seq__gte=rows[0].seq).values_list(
+                "seq", "pk"
+            )
+        )
+        for row in rows:
+            row.pk = ids[row.seq]
+    room.last_seq = last
+    for i, row in zip(valid, rows, strict=True):
+        results[i] = (row, True)
+    return results
+
+
+def _check_message(body: str, client_id: str | None) -> None:
+    if not isinstance(body, str) or not body or len(body) > MAX_BODY:
+        raise ValueError(f"The body must be 1 to {MAX_BODY} characters.")
+    if client_id is not None and (
+        not isinstance(client_id, str) or len(client_id) > MAX_CLIENT_ID
+    ):
+        raise ValueError(f"client_id must be a string of at most {MAX_CLIENT_ID}.")
+    # PostgreSQL cannot store NUL in text; refusing it everywhere keeps SQLite
+    # and PostgreSQL deployments alike.
+    if "\x00" in body or (client_id is not None and "\x00" in client_id):
+        raise ValueError("The body and client_id must not contain NUL characters.")
 
 
 def can_moderate(room: Room, user) -> bool:
