@@ -9,30 +9,24 @@ from __future__ import annotations
 
 import json
 import time
-from collections import deque
 from urllib.parse import parse_qs
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 
-from accounts.live import LiveSessionMixin
 from chat import fanout, ingest, ratelimit, selectors
 from chat.delivery import room_last_seq
 from chat.frames import Frame, FrameError, error_frame, parse_frame
 from chat.wire import message_dict, user_ref
 from presence import api as presence
 from project.groups import room_group
+from project.sockets import JsonSocket
 
 INITIAL_HISTORY = 50
 RESUME_HISTORY = 500
-ERROR_WINDOW = 10.0  # seconds
-ERROR_LIMIT = 20  # errors per window before 4429
 TYPING_MIN_INTERVAL = 1.0  # seconds between forwarded typing=true of one socket
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
-CLOSE_FLOODING = 4429
 CLOSE_TOO_FAR_BEHIND = 1013
 
 
@@ -72,28 +66,17 @@ def _first_history(*, room, after: int | None) -> tuple[list, bool, int]:
     return messages, has_more, snapshot
 
 
-class RoomConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
+class RoomConsumer(JsonSocket):
     room = None
     local: fanout.LocalSocket | None = None
 
     # --- lifecycle ---------------------------------------------------------
-
-    async def dispatch(self, message: dict) -> None:
-        # channels' dispatch() hops to a worker thread to close stale database
-        # connections before every event, about 100 µs of CPU per delivered
-        # message. Every ORM call here goes through database_sync_to_async,
-        # which does that itself in its own thread, so the hop buys nothing.
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
 
     async def connect(self) -> None:
         self.user = self.scope["user"]
         if not self.user.is_authenticated or not self.user.is_active:
             await self.close()  # before accept: the client sees HTTP 403
             return
-        self.errors: deque[float] = deque()
         self.last_typing = 0.0
         slug = self.scope["url_route"]["kwargs"]["slug"]
         try:
@@ -119,7 +102,7 @@ class RoomConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
         self.local = fanout.LocalSocket(
             user_id=self.user.id,
             send=self.base_send,
-            on_overflow=lambda: self._close_with(CLOSE_TOO_FAR_BEHIND),
+            on_overflow=lambda: self.close_with(CLOSE_TOO_FAR_BEHIND),
         )
         await fanout.join(room, self.local)
         await presence.connect(
@@ -136,7 +119,7 @@ class RoomConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
             after = _resume_point(self.scope.get("query_string", b""))
         except ValueError:
             after = None
-            await self._send_error("bad_request", "`after` must be a whole number ≥ 0.")
+            await self.send_error("bad_request", "`after` must be a whole number ≥ 0.")
         messages, has_more, snapshot = await database_sync_to_async(_first_history)(
             room=self.room, after=after
         )
@@ -152,10 +135,7 @@ class RoomConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
         await self.send(error_frame(code, detail))
         await self.close(close_code)
 
-    async def disconnect(self, code: int) -> None:
-        await self._leave()
-
-    async def _leave(self) -> None:
+    async def leave(self) -> None:
         if self.local is not None:
             await fanout.leave(self.room, self.local)
         if self.room is not None:
@@ -163,15 +143,6 @@ class RoomConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
 
     def kick_room_id(self) -> int | None:
         return self.room.id
-
-    async def close_forbidden(self, code: int) -> None:
-        await self._close_with(code)
-
-    async def _close_with(self, code: int) -> None:
-        # Leave presence now rather than on the disconnect that follows: the
-        # others must see the leave even if that disconnect never comes.
-        await self._leave()
-        await self.close(code)
 
     # --- client frames -----------------------------------------------------
 
@@ -182,17 +153,7 @@ class RoomConsumer(LiveSessionMixin, AsyncWebsocketConsumer):
             frame = parse_frame(text_data, bytes_data)
             await self.HANDLERS[frame.type](self, frame)
         except FrameError as error:
-            await self._send_error(error.code, error.detail, error.ref)
-
-    async def _send_error(self, code: str, detail: str, ref: str | None = None) -> None:
-        now = time.monotonic()
-        while self.errors and now - self.errors[0] > ERROR_WINDOW:
-            self.errors.popleft()
-        if len(self.errors) >= ERROR_LIMIT:
-            await self._close_with(CLOSE_FLOODING)
-            return
-        self.errors.append(now)
-        await self.send(error_frame(code, detail, ref))
+            await self.send_error(error.code, error.detail, error.ref)
 
     async def on_message_send(self, frame: Frame) -> None:
         body, client_id = frame.fields["body"], frame.fields["client_id"]

@@ -6,9 +6,12 @@ only dispatches what `parse_frame` returns.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
+
+from project.sockets import FrameError, error_frame, parse_envelope
+
+__all__ = ["Frame", "FrameError", "error_frame", "parse_frame"]
 
 MAX_BODY = 4000
 MAX_CLIENT_ID = 64
@@ -16,28 +19,11 @@ HISTORY_BEFORE_LIMIT = (1, 100, 50)  # min, max, default
 HISTORY_AFTER_LIMIT = (1, 500, 100)
 
 
-class FrameError(Exception):
-    """A frame the server refuses, with the PROTOCOL.md error code to send."""
-
-    def __init__(self, code: str, detail: str, ref: str | None = None) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-        self.ref = ref
-
-
 @dataclass(frozen=True, slots=True)
 class Frame:
     type: str
     fields: dict[str, Any]
     client_id: str | None = None
-
-
-def error_frame(code: str, detail: str, ref: str | None = None) -> str:
-    frame: dict[str, Any] = {"type": "error", "code": code, "detail": detail}
-    if ref is not None:
-        frame["ref"] = ref
-    return json.dumps(frame)
 
 
 def _is_int(value: Any) -> bool:
@@ -129,21 +115,7 @@ PARSERS = {
 
 def parse_frame(text: str | None, binary: bytes | None = None) -> Frame:
     """The validated frame, or FrameError with the code PROTOCOL.md names."""
-    if text is None:
-        raise FrameError(
-            "bad_request", "Binary frames are not accepted; send JSON text."
-        )
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        raise FrameError("bad_json", "The frame is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise FrameError("bad_request", "A frame must be a JSON object.")
-    client_id = data.get("client_id")
-    ref = client_id if isinstance(client_id, str) else None
-    kind = data.get("type")
-    if not isinstance(kind, str):
-        raise FrameError("bad_request", "A frame needs a string `type`.", ref)
+    data, kind, ref = parse_envelope(text)
     parser = PARSERS.get(kind)
     if parser is None:
         raise FrameError("unknown_type", f"Unknown frame type {kind[:40]!r}.", ref)

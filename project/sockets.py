@@ -1,0 +1,106 @@
+"""What every socket of the site shares: JSON frames in, `error` frames out,
+the 4429 flood rule, and a dispatch without channels' per-event thread hop.
+
+The room socket (chat.consumers) and the presence socket
+(presence.consumers) differ only in the frames they understand.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from typing import Any
+
+from channels.consumer import get_handler_name
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from accounts.live import LiveSessionMixin
+
+ERROR_WINDOW = 10.0  # seconds
+ERROR_LIMIT = 20  # error replies per window; the next one closes with 4429
+CLOSE_FLOODING = 4429
+
+
+class FrameError(Exception):
+    """A frame the server refuses, with the PROTOCOL.md error code to send."""
+
+    def __init__(self, code: str, detail: str, ref: str | None = None) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.ref = ref
+
+
+def error_frame(code: str, detail: str, ref: str | None = None) -> str:
+    frame: dict[str, Any] = {"type": "error", "code": code, "detail": detail}
+    if ref is not None:
+        frame["ref"] = ref
+    return json.dumps(frame)
+
+
+def parse_envelope(text: str | None) -> tuple[dict, str, str | None]:
+    """A client frame's (object, type, ref), or FrameError (PROTOCOL.md: a
+    binary frame, a frame that is not a JSON object, or one without a string
+    `type` gets bad_request; text that is not JSON at all gets bad_json)."""
+    if text is None:
+        raise FrameError(
+            "bad_request", "Binary frames are not accepted; send JSON text."
+        )
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise FrameError("bad_json", "The frame is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise FrameError("bad_request", "A frame must be a JSON object.")
+    client_id = data.get("client_id")
+    ref = client_id if isinstance(client_id, str) else None
+    kind = data.get("type")
+    if not isinstance(kind, str):
+        raise FrameError("bad_request", "A frame needs a string `type`.", ref)
+    return data, kind, ref
+
+
+class JsonSocket(LiveSessionMixin, AsyncWebsocketConsumer):
+    """Base of the site's sockets. Subclasses implement `leave()` (give up
+    presence and subscriptions) and may call `send_error`."""
+
+    errors: deque[float]
+
+    async def dispatch(self, message: dict) -> None:
+        # channels' dispatch() hops to a worker thread to close stale database
+        # connections before every event, about 100 µs of CPU each. Every ORM
+        # call here goes through database_sync_to_async, which does that in
+        # its own thread, so the hop buys nothing.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def send_error(self, code: str, detail: str, ref: str | None = None) -> None:
+        """An `error` frame, or the 4429 close when this would be the 21st
+        error within ERROR_WINDOW seconds."""
+        errors = self.__dict__.setdefault("errors", deque())
+        now = time.monotonic()
+        while errors and now - errors[0] > ERROR_WINDOW:
+            errors.popleft()
+        if len(errors) >= ERROR_LIMIT:
+            await self.close_with(CLOSE_FLOODING)
+            return
+        errors.append(now)
+        await self.send(error_frame(code, detail, ref))
+
+    async def leave(self) -> None:
+        """Give up presence and room subscriptions (idempotent)."""
+
+    async def close_with(self, code: int) -> None:
+        # Leave now rather than on the disconnect that follows: the others
+        # must see the leave even if that disconnect never comes.
+        await self.leave()
+        await self.close(code)
+
+    async def close_forbidden(self, code: int) -> None:
+        await self.close_with(code)
+
+    async def disconnect(self, code: int) -> None:
+        await self.leave()
