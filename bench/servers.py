@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from project.localredis import LocalRedis, free_port
+from project.localredis import LocalRedis, free_port, stop_process
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -190,13 +190,7 @@ class Process:
         raise RuntimeError(f"{self.name} did not start: see {self.log_path}")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         if getattr(self, "_log", None):
             self._log.close()
 

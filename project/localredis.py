@@ -55,6 +55,18 @@ def _die_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def stop_process(process: subprocess.Popen | None, timeout: float = 10) -> None:
+    """SIGTERM, wait, then SIGKILL: how every child process here is stopped."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class LocalRedis:
     """A redis-server child process on 127.0.0.1 and a free port."""
 
@@ -108,15 +120,7 @@ class LocalRedis:
         raise RuntimeError(f"redis-server did not answer on port {self.port}")
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=5)
         self.process = None
 
     def __enter__(self) -> LocalRedis:

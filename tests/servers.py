@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 from django.db import connection
 
-from project.localredis import free_port
+from project.localredis import free_port, stop_process
 from project.serve import WS_MAX_SIZE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -100,12 +100,6 @@ class ServerProcess:
             self.process.wait()
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         if getattr(self, "_log", None):
             self._log.close()
