@@ -3,6 +3,7 @@ two servers sharing one Redis, a server killed with SIGKILL, and so on."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import httpx
 from django.db import connection
+from websockets.asyncio.client import ClientConnection, connect
 
 from project.localredis import free_port, stop_process
 from project.serve import WS_MAX_SIZE
@@ -86,6 +88,23 @@ class ServerProcess:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"server did not become healthy: {self.log_path}")
+
+    async def room_socket(
+        self, session_key: str, slug: str = "general", query: str = ""
+    ) -> tuple[ClientConnection, dict]:
+        """A socket to /ws/chat/<slug>/ whose first two frames were read and
+        checked (presence.state, then history): (socket, history frame)."""
+        from tests.conftest import ORIGIN
+
+        ws = await connect(
+            f"{self.ws_url}/ws/chat/{slug}/" + (f"?{query}" if query else ""),
+            origin=ORIGIN,
+            additional_headers={"Cookie": f"sessionid={session_key}"},
+            open_timeout=10,
+        )
+        first = [json.loads(await ws.recv()) for _ in range(2)]
+        assert [f["type"] for f in first] == ["presence.state", "history"], first
+        return ws, first[1]
 
     def restart(self, timeout: float = 30.0) -> ServerProcess:
         """Start again on the same port (after `stop()` or `kill()`), as a

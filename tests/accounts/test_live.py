@@ -13,11 +13,10 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.test import Client
-from websockets.asyncio.client import connect
 
 from project.settings import BASE_DIR
 from tests.chat.sockets import TIMEOUT, open_room
-from tests.conftest import ORIGIN, communicator, session_cookie_for
+from tests.conftest import communicator, session_cookie_for
 from tests.servers import ServerProcess, database_url_for_tests
 
 pytestmark = [
@@ -129,18 +128,8 @@ async def test_deactivation_from_another_process_reaches_two_server_processes(
         ada_key = await sync_to_async(session_cookie_for)(ada)
         bob_key = await sync_to_async(session_cookie_for)(bob)
 
-        async def open_ws(server, key):
-            ws = await connect(
-                f"{server.ws_url}/ws/chat/general/",
-                origin=ORIGIN,
-                additional_headers={"Cookie": f"sessionid={key}"},
-            )
-            for _ in range(2):
-                await ws.recv()
-            return ws
-
-        watcher = await open_ws(servers[0], bob_key)
-        ada_sockets = [await open_ws(s, ada_key) for s in servers]
+        watcher, _ = await servers[0].room_socket(bob_key)
+        ada_sockets = [(await s.room_socket(ada_key))[0] for s in servers]
         # As `manage.py shell` would: a separate process, the ORM, save().
         script = (
             "from accounts.models import User; "

@@ -11,7 +11,6 @@ import socket
 
 import pytest
 from asgiref.sync import sync_to_async
-from websockets.asyncio.client import connect
 
 from tests.conftest import ORIGIN, session_cookie_for
 from tests.servers import ServerProcess
@@ -77,18 +76,9 @@ async def test_a_stuck_reader_is_closed_with_1013_and_the_others_keep_up(make_us
             user = await sync_to_async(make_user)()
             keys.append(await sync_to_async(session_cookie_for)(user))
 
-        async def open_ws(key: str):
-            ws = await connect(
-                f"{server.ws_url}/ws/chat/general/",
-                origin=ORIGIN,
-                additional_headers={"Cookie": f"sessionid={key}"},
-            )
-            for _ in range(2):
-                await ws.recv()
-            return ws
-
         stuck = stuck_client(server.port, keys[0])
-        healthy, sender = await open_ws(keys[1]), await open_ws(keys[2])
+        healthy, _ = await server.room_socket(keys[1])
+        sender, _ = await server.room_socket(keys[2])
         # 5.8 MB: more than loopback's TCP buffers (about 4 MB) hold, so the
         # stuck socket's transport stops being writable and 100 frames queue.
         total, body = 1500, "x" * 3900

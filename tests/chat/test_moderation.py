@@ -53,13 +53,7 @@ class Person:
         )
 
     async def socket(self, slug: str = "general", query: str = "") -> tuple:
-        ws = await connect(
-            f"{self.server.ws_url}/ws/chat/{slug}/" + (f"?{query}" if query else ""),
-            origin=ORIGIN,
-            additional_headers={"Cookie": f"sessionid={self.key}"},
-        )
-        first = [json.loads(await ws.recv()) for _ in range(2)]
-        return ws, first[1]
+        return await self.server.room_socket(self.key, slug, query)
 
 
 async def person(server, make_user, username: str, **fields) -> Person:

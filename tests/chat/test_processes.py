@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pytest
 import websockets
 from asgiref.sync import sync_to_async
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 
 from chat.models import Message
-from tests.conftest import ORIGIN, session_cookie_for
+from tests.conftest import session_cookie_for
 from tests.servers import ServerProcess
 
 pytestmark = [
@@ -43,16 +43,8 @@ def one_server() -> Iterator[ServerProcess]:
     server.stop()
 
 
-async def open_socket(server: ServerProcess, key: str, slug: str = "general"):
-    ws = await connect(
-        f"{server.ws_url}/ws/chat/{slug}/",
-        origin=ORIGIN,
-        additional_headers={"Cookie": f"sessionid={key}"},
-        open_timeout=10,
-    )
-    first = [json.loads(await ws.recv()) for _ in range(2)]
-    assert [f["type"] for f in first] == ["presence.state", "history"]
-    return ws
+async def open_socket(server: ServerProcess, key: str) -> ClientConnection:
+    return (await server.room_socket(key))[0]
 
 
 async def read_messages(ws: ClientConnection, count: int, timeout: float = 30):
