@@ -13,11 +13,7 @@ from chat.models import Message, Room
 
 def user_ref(user) -> dict:
     """PROTOCOL.md UserRef: id, username, display_name (falls back to username)."""
-    return {
-        "id": user.pk,
-        "username": user.username,
-        "display_name": user.display_name or user.username,
-    }
+    return user.ref()
 
 
 def timestamp(moment: datetime) -> str:
