@@ -392,7 +392,8 @@ def brief(result: dict) -> str:
         return (
             f"{result['connections_ok']} ok / {result['connections_failed']} failed, "
             f"{result['connects_per_s']} conn/s, "
-            f"RSS/socket {result['rss_per_socket_kb']}, "
+            f"RSS/socket {result['rss_per_socket_kb']} "
+            f"(cold {result.get('rss_cold_per_socket_kb')}), "
             f"online {result['online_while_open']} -> {result['online_after_close']}"
         )
     return (
@@ -425,11 +426,10 @@ def medians(runs: list[dict]) -> dict:
             got = [v for r in mine if (v := _value(r, key)) is not None]
             if got:
                 values[key] = round(statistics.median(got), 2)
-        rss = [
-            r["rss_per_socket_kb"]["server"] for r in mine if "rss_per_socket_kb" in r
-        ]
-        if rss:
-            values["rss_per_socket_kb"] = round(statistics.median(rss), 1)
+        for key in ("rss_per_socket_kb", "rss_cold_per_socket_kb"):
+            rss = [r[key]["server"] for r in mine if key in r]
+            if rss:
+                values[key] = round(statistics.median(rss), 1)
         out[kind] = values
     out["ratio"] = {
         key: round(out["ours"][key] / out["ceiling"][key], 2)

@@ -19,6 +19,7 @@ from chat.frames import Frame, FrameError, error_frame, parse_frame
 from chat.wire import message_dict, user_ref
 from presence import api as presence
 from project.groups import room_group
+from project.relay import LocalSocket
 from project.sockets import JsonSocket
 
 INITIAL_HISTORY = 50
@@ -68,7 +69,7 @@ def _first_history(*, room, after: int | None) -> tuple[list, bool, int]:
 
 class RoomConsumer(JsonSocket):
     room = None
-    local: fanout.LocalSocket | None = None
+    local: LocalSocket | None = None
 
     # --- lifecycle ---------------------------------------------------------
 
@@ -94,19 +95,16 @@ class RoomConsumer(JsonSocket):
         self.room = room
         self.user_ref = user_ref(self.user)
         await self.accept()
-        self.groups = self.live_groups()
-        for group in self.groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+        await self.watch_account()
         # Join the room's relay before reading state and history: whatever
         # happens from here on is held for this socket until history is sent.
-        self.local = fanout.LocalSocket(
-            user_id=self.user.id,
-            send=self.base_send,
-            on_overflow=lambda: self.close_with(CLOSE_TOO_FAR_BEHIND),
+        self.local = LocalSocket(
+            user_id=self.user.id, send=self.base_send, on_overflow=self.too_far_behind
         )
-        await fanout.join(room, self.local)
+        # The relay's Room: one instance per room in the process, not per socket.
+        self.room = (await fanout.join(room, self.local)).room
         await presence.connect(
-            channel_name=self.channel_name, user=self.user_ref, room_id=room.id
+            socket_id=self.socket_id, user=self.user_ref, room_id=room.id
         )
         users = await presence.room_members(room.id)
         await self.send(
@@ -130,6 +128,9 @@ class RoomConsumer(JsonSocket):
         # client pages the middle in with history.after).
         self.local.start(max(newest, snapshot))
 
+    async def too_far_behind(self) -> None:
+        await self.close_with(CLOSE_TOO_FAR_BEHIND)
+
     async def _refuse(self, code: str, detail: str, close_code: int) -> None:
         await self.accept()
         await self.send(error_frame(code, detail))
@@ -139,7 +140,7 @@ class RoomConsumer(JsonSocket):
         if self.local is not None:
             await fanout.leave(self.room, self.local)
         if self.room is not None:
-            await presence.disconnect(channel_name=self.channel_name)
+            await presence.disconnect(socket_id=self.socket_id)
 
     def kick_room_id(self) -> int | None:
         return self.room.id
@@ -226,7 +227,7 @@ class RoomConsumer(JsonSocket):
         )
 
     async def on_ping(self, frame: Frame) -> None:
-        await presence.touch(channel_name=self.channel_name)
+        await presence.touch(socket_id=self.socket_id)
         await self.send('{"type": "pong"}')
 
     HANDLERS = {

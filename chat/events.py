@@ -4,8 +4,8 @@ change commits (services register the sync wrappers with on_commit).
 The consumers handle two event types:
 - `chat.deleted` to room_group(room_id): `frame` is the `message.deleted`
   frame already encoded, so a broadcast to many sockets serializes it once;
-- `user.kick` to user_group(user_id): close the user's sockets to `room_id`
-  (None: every socket of the user) with `code`.
+- `user.kick` (accounts.live): close the user's sockets to `room_id` (None:
+  every socket of the user) with `code`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import json
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from project.groups import room_group, user_group
+from accounts.live import send_event
+from project.groups import room_group
 
 BANNED_CLOSE_CODE = 4403
 
@@ -36,8 +37,8 @@ async def user_kicked(
     *, user_id: int, room_id: int | None, code: int = BANNED_CLOSE_CODE
 ) -> None:
     """Close the user's sockets to one room (room_id None: all of them)."""
-    await get_channel_layer().group_send(
-        user_group(user_id), {"type": "user.kick", "code": code, "room_id": room_id}
+    await send_event(
+        {"type": "user.kick", "user_id": user_id, "room_id": room_id, "code": code}
     )
 
 

@@ -86,7 +86,7 @@ async def _register(sockets: list[Socket]) -> None:
             for room_id in _scopes(socket):
                 await scripts.ensure(
                     keys=scope_keys(room_id),
-                    args=[socket.channel_name, user["id"], payload, ttl],
+                    args=[socket.socket_id, user["id"], payload, ttl],
                     client=pipe,
                 )
                 ensured.append((len(pipe) - 1, room_id, user))
@@ -108,7 +108,7 @@ async def _unregister(socket: Socket) -> None:
     async with client.pipeline(transaction=False) as pipe:
         for room_id in _scopes(socket):
             await scripts.unregister(
-                keys=scope_keys(room_id), args=[socket.channel_name], client=pipe
+                keys=scope_keys(room_id), args=[socket.socket_id], client=pipe
             )
         results = await pipe.execute()
     leaves = [
@@ -119,7 +119,7 @@ async def _unregister(socket: Socket) -> None:
     await _broadcast("presence.leave", leaves)
 
 
-async def connect(*, channel_name: str, user: UserRef, room_id: int | None) -> None:
+async def connect(*, socket_id: str, user: UserRef, room_id: int | None) -> None:
     """Register one live socket (room_id None: a /ws/presence/ socket).
 
     A room socket counts for its room and for the site. Broadcasts the join
@@ -130,9 +130,9 @@ async def connect(*, channel_name: str, user: UserRef, room_id: int | None) -> N
         "username": str(user["username"]),
         "display_name": str(user["display_name"]),
     }
-    socket = Socket(channel_name=channel_name, user=ref, room_id=room_id)
+    socket = Socket(socket_id=socket_id, user=ref, room_id=room_id)
     sockets = heartbeat.registry().sockets
-    sockets[channel_name] = socket
+    sockets[socket_id] = socket
     heartbeat.ensure_running(_tick)
     try:
         await _register([socket])
@@ -140,14 +140,14 @@ async def connect(*, channel_name: str, user: UserRef, room_id: int | None) -> N
         # The caller's socket fails with us; nobody would disconnect it, and
         # whatever reached Redis expires after PRESENCE_TTL.
         socket.closed = True
-        if sockets.get(channel_name) is socket:
-            del sockets[channel_name]
+        if sockets.get(socket_id) is socket:
+            del sockets[socket_id]
         raise
 
 
-async def disconnect(*, channel_name: str) -> None:
+async def disconnect(*, socket_id: str) -> None:
     """Unregister one socket; idempotent. Broadcasts the leave on the last one."""
-    socket = heartbeat.registry().sockets.pop(channel_name, None)
+    socket = heartbeat.registry().sockets.pop(socket_id, None)
     if socket is None:
         return
     socket.closed = True
@@ -155,12 +155,12 @@ async def disconnect(*, channel_name: str) -> None:
         await _unregister(socket)
     except RedisError as error:
         # Redis is down: the record expires and a sweep broadcasts the leave.
-        logger.warning("Presence disconnect of %s failed: %s", channel_name, error)
+        logger.warning("Presence disconnect of %s failed: %s", socket_id, error)
 
 
-async def touch(*, channel_name: str) -> None:
+async def touch(*, socket_id: str) -> None:
     """Refresh one socket now (the client's `ping`); re-registers it if lost."""
-    socket = heartbeat.registry().sockets.get(channel_name)
+    socket = heartbeat.registry().sockets.get(socket_id)
     if socket is not None:
         await _register([socket])
 

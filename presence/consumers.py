@@ -1,7 +1,8 @@
 """The site-wide presence socket, /ws/presence/ (PROTOCOL.md, Sockets).
 
-Thin: authorize, register with presence.api, forward the site group's joins
-and leaves. The only client frame it knows is `ping`.
+Thin: authorize, register with presence.api, and receive the site's joins
+and leaves through this process's one subscription to SITE_GROUP
+(project.relay). The only client frame it knows is `ping`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ import json
 
 from presence import api as presence
 from project.groups import SITE_GROUP
+from project.relay import GroupRelay, LocalSocket, Relays, fan
 from project.sockets import FrameError, JsonSocket, parse_envelope
+
+CLOSE_TOO_FAR_BEHIND = 1013
 
 
 def parse_frame(text_data: str | None, bytes_data: bytes | None) -> dict:
@@ -21,33 +25,61 @@ def parse_frame(text_data: str | None, bytes_data: bytes | None) -> dict:
     return frame
 
 
+class SiteRelay(GroupRelay):
+    """This process's subscription to SITE_GROUP; members: LocalSockets."""
+
+    def __init__(self, key: object = None) -> None:
+        super().__init__(SITE_GROUP)
+
+    async def handle(self, event: dict) -> None:
+        kind = event["type"]
+        if kind in ("presence.join", "presence.leave") and event["room_id"] is None:
+            frame = json.dumps({"type": kind, "room": None, "user": event["user"]})
+            # A socket's own user: the client has itself in presence.state.
+            skip = event["user"]["id"] if kind == "presence.join" else None
+            await fan(self.members, frame, skip_user=skip)
+
+
+_relays: Relays[SiteRelay] = Relays(SiteRelay)
+
+
 class PresenceConsumer(JsonSocket):
     registered = False
+    local: LocalSocket | None = None
 
     async def connect(self) -> None:
         self.user = self.scope["user"]
         if not self.user.is_authenticated or not self.user.is_active:
             await self.close()  # before accept: the client sees HTTP 403
             return
+        await self.watch_account()
         # Subscribe before registering and reading: whatever changes after the
-        # read arrives as an event, queued until connect returns.
-        self.groups = [SITE_GROUP, *self.live_groups()]
-        for group in self.groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+        # read is held for this socket until presence.state is sent.
+        self.local = LocalSocket(
+            user_id=self.user.id, send=self.base_send, on_overflow=self.too_far_behind
+        )
+        await _relays.join(None, self.local)
         await self.accept()
         await presence.connect(
-            channel_name=self.channel_name, user=self.user.ref(), room_id=None
+            socket_id=self.socket_id, user=self.user.ref(), room_id=None
         )
         self.registered = True
         users = await presence.online_users()
         await self.send(
             json.dumps({"type": "presence.state", "room": None, "users": users})
         )
+        self.local.start()
+
+    async def too_far_behind(self) -> None:
+        await self.close_with(CLOSE_TOO_FAR_BEHIND)
 
     async def leave(self) -> None:
+        if self.local is not None:
+            self.local.cancel()
+            await _relays.leave(None, self.local)
         if self.registered:
             self.registered = False
-            await presence.disconnect(channel_name=self.channel_name)
+            await presence.disconnect(socket_id=self.socket_id)
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None
@@ -57,21 +89,5 @@ class PresenceConsumer(JsonSocket):
         except FrameError as error:
             await self.send_error(error.code, error.detail, error.ref)
             return
-        await presence.touch(channel_name=self.channel_name)
+        await presence.touch(socket_id=self.socket_id)
         await self.send('{"type": "pong"}')
-
-    # --- channel-layer events ----------------------------------------------
-
-    async def presence_join(self, event: dict) -> None:
-        # The socket's own user: the client has itself in presence.state.
-        if event["user"]["id"] != self.user.id:
-            await self._forward("presence.join", event)
-
-    async def presence_leave(self, event: dict) -> None:
-        await self._forward("presence.leave", event)
-
-    async def _forward(self, kind: str, event: dict) -> None:
-        if event.get("room_id") is None:
-            await self.send(
-                json.dumps({"type": kind, "room": None, "user": event["user"]})
-            )

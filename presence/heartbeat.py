@@ -27,11 +27,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Socket:
     """One live socket of this process."""
 
-    channel_name: str
+    socket_id: str
     user: UserRef
     room_id: int | None
     # Set by disconnect before it unregisters: a register that raced with the

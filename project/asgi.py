@@ -10,10 +10,15 @@ from django.core.asgi import get_asgi_application
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.layers import get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from project.routing import websocket_urlpatterns  # noqa: E402
+
+# Build the channel layer now, not on the first socket: a misconfigured layer
+# fails at start-up, and the first user does not wait for its imports.
+get_channel_layer()
 
 application = ProtocolTypeRouter(
     {

@@ -142,7 +142,7 @@ PRESENCE_TTL = env_int("PRESENCE_TTL", 30)
 PRESENCE_HEARTBEAT = env_int("PRESENCE_HEARTBEAT", 10)
 CHAT_RATE_LIMIT = os.environ.get("CHAT_RATE_LIMIT", "20/10")
 # Events that may wait for one socket before it is closed with 1013
-# (chat/backpressure.py).
+# (project/relay.py).
 CHAT_SOCKET_BACKLOG = env_int("CHAT_SOCKET_BACKLOG", 1000)
 
 # --- Accounts ---------------------------------------------------------------

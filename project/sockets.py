@@ -1,5 +1,6 @@
 """What every socket of the site shares: JSON frames in, `error` frames out,
-the 4429 flood rule, and a dispatch without channels' per-event thread hop.
+the 4429 flood rule, account changes (accounts.live), and channels' consumer
+without a channel of its own or a thread hop per event.
 
 The room socket (chat.consumers) and the presence socket
 (presence.consumers) differ only in the frames they understand.
@@ -7,13 +8,17 @@ The room socket (chat.consumers) and the presence socket
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+import uuid
 from collections import deque
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 
 from accounts.live import LiveSessionMixin
 
@@ -63,9 +68,24 @@ def parse_envelope(text: str | None) -> tuple[dict, str, str | None]:
 
 class JsonSocket(LiveSessionMixin, AsyncWebsocketConsumer):
     """Base of the site's sockets. Subclasses implement `leave()` (give up
-    presence and subscriptions) and may call `send_error`."""
+    presence and subscriptions), call `watch_account()` once the user is
+    known, and may call `send_error`."""
 
     errors: deque[float]
+    socket_id: str
+
+    async def __call__(self, scope, receive, send) -> None:
+        # Unlike channels' consumer, no channel-layer channel of its own:
+        # rooms, site presence and account events reach the socket through
+        # one relay per process each (project.relay). The client's frames are
+        # then the only input, read in place, with no task per frame.
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.socket_id = uuid.uuid4().hex  # the socket's name in presence
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):
+            while True:
+                await self.dispatch(await receive())
 
     async def dispatch(self, message: dict) -> None:
         # channels' dispatch() hops to a worker thread to close stale database
@@ -96,11 +116,15 @@ class JsonSocket(LiveSessionMixin, AsyncWebsocketConsumer):
     async def close_with(self, code: int) -> None:
         # Leave now rather than on the disconnect that follows: the others
         # must see the leave even if that disconnect never comes.
-        await self.leave()
+        await self._end()
         await self.close(code)
 
     async def close_forbidden(self, code: int) -> None:
         await self.close_with(code)
 
     async def disconnect(self, code: int) -> None:
+        await self._end()
+
+    async def _end(self) -> None:
+        await self.unwatch_account()
         await self.leave()

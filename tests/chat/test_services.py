@@ -15,7 +15,7 @@ from django.db import connection
 
 from chat import services
 from chat.models import Message, Room
-from project.groups import room_group, user_group
+from project.groups import ACCOUNTS_GROUP, room_group
 
 pytestmark = pytest.mark.django_db
 
@@ -198,7 +198,7 @@ async def test_delete_and_ban_broadcast_after_commit(make_user):
     layer = get_channel_layer()
     channel = await layer.new_channel()
     await layer.group_add(room_group(room.pk), channel)
-    await layer.group_add(user_group(bob.pk), channel)
+    await layer.group_add(ACCOUNTS_GROUP, channel)
 
     await database_sync_to_async(services.message_delete)(
         message_id=message.pk, by=owner
@@ -216,9 +216,14 @@ async def test_delete_and_ban_broadcast_after_commit(make_user):
         room=room, by=owner, username=bob.username
     )
     event = await asyncio.wait_for(layer.receive(channel), 5)
-    assert event == {"type": "user.kick", "code": 4403, "room_id": room.pk}
+    assert event == {
+        "type": "user.kick",
+        "user_id": bob.pk,
+        "code": 4403,
+        "room_id": room.pk,
+    }
     await layer.group_discard(room_group(room.pk), channel)
-    await layer.group_discard(user_group(bob.pk), channel)
+    await layer.group_discard(ACCOUNTS_GROUP, channel)
 
 
 def test_room_create_owner_is_member_and_slug_from_name(make_user):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 
+from chat.events import user_kicked
 from presence import api
-from project.groups import user_group
 from tests.conftest import asession_cookie_for, communicator
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -149,14 +148,11 @@ async def test_a_user_kick_for_every_socket_closes_it_and_leaves(make_user):
     user = await make_user_async(make_user)
     socket = await open_socket(user)
     await socket.receive_json_from()
-    layer = get_channel_layer()
-    await layer.group_send(
-        user_group(user.id), {"type": "user.kick", "code": 4403, "room_id": 7}
-    )
+    await user_kicked(user_id=user.id, room_id=7)
     assert await socket.receive_nothing(0.3)  # a kick from one room only
-    await layer.group_send(
-        user_group(user.id), {"type": "user.kick", "code": 4403, "room_id": None}
-    )
+    await user_kicked(user_id=user.id + 1, room_id=None)
+    assert await socket.receive_nothing(0.3)  # another user's kick
+    await user_kicked(user_id=user.id, room_id=None)
     assert await socket.receive_output() == {"type": "websocket.close", "code": 4403}
     assert await api.online_users() == []
 

@@ -32,24 +32,24 @@ async def test_online_lists_users_present_anywhere(async_client, alice, bob):
     await async_client.aforce_login(alice)
     response = await async_client.get("/api/online/")
     assert response.status_code == 200 and response.json() == {"users": []}
-    await api.connect(channel_name="b", user=bob.ref(), room_id=None)
-    await api.connect(channel_name="a", user=alice.ref(), room_id=1234)
+    await api.connect(socket_id="b", user=bob.ref(), room_id=None)
+    await api.connect(socket_id="a", user=alice.ref(), room_id=1234)
     response = await async_client.get("/api/online/")
     assert response.json() == {"users": [alice.ref(), bob.ref()]}
-    await api.disconnect(channel_name="a")
-    await api.disconnect(channel_name="b")
+    await api.disconnect(socket_id="a")
+    await api.disconnect(socket_id="b")
 
 
 async def test_room_presence(async_client, alice, bob):
     room = await Room.objects.acreate(slug="lobby", name="Lobby")
     await async_client.aforce_login(alice)
-    await api.connect(channel_name="b", user=bob.ref(), room_id=room.id)
-    await api.connect(channel_name="elsewhere", user=alice.ref(), room_id=None)
+    await api.connect(socket_id="b", user=bob.ref(), room_id=room.id)
+    await api.connect(socket_id="elsewhere", user=alice.ref(), room_id=None)
     response = await async_client.get("/api/rooms/lobby/presence/")
     assert response.status_code == 200
     assert response.json() == {"users": [bob.ref()]}
-    await api.disconnect(channel_name="b")
-    await api.disconnect(channel_name="elsewhere")
+    await api.disconnect(socket_id="b")
+    await api.disconnect(socket_id="elsewhere")
 
 
 async def test_missing_and_foreign_private_rooms_are_404(async_client, alice, bob):

@@ -1,0 +1,69 @@
+"""project/relay.py: a process subscribes once per group, not once per socket.
+
+Checked on the suite's real Redis: what the pub/sub layer subscribed to is
+what PUBSUB CHANNELS lists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+
+from project.redis_pool import get_redis
+from tests.chat.sockets import TIMEOUT, open_room
+from tests.conftest import asession_cookie_for, communicator
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("general_room"),
+]
+
+
+async def subscriptions() -> tuple[list[str], int]:
+    """The groups this process subscribed to, and its channels of their own."""
+    names = [
+        n.decode() if isinstance(n, bytes) else n
+        for n in await get_redis().pubsub_channels("chat*")
+    ]
+    groups = sorted(n.removeprefix("chat__group__") for n in names if "__group__" in n)
+    return groups, len(names) - len(groups)
+
+
+async def settle_to(groups: list[str]) -> tuple[list[str], int]:
+    # Each relay has one channel of its own in its group (channels_redis).
+    for _ in range(50):
+        found = await subscriptions()
+        if found == (groups, len(groups)):
+            break
+        await asyncio.sleep(0.1)
+    return found
+
+
+async def test_sockets_share_one_subscription_per_group(make_user):
+    users = [await database_sync_to_async(make_user)() for _ in range(3)]
+    rooms = [await open_room(user) for user in users]
+    presence = communicator("/ws/presence/", await asession_cookie_for(users[0]))
+    assert (await presence.connect(TIMEOUT))[0]
+    assert json.loads(await presence.receive_from(TIMEOUT))["type"] == "presence.state"
+    room = f"room.{await database_sync_to_async(_general_id)()}"
+
+    # Four sockets, three relays; no socket has a channel of its own.
+    expected = sorted(["accounts", room, "site"])
+    assert await settle_to(expected) == (expected, 3)
+
+    # A relay stays while one of its sockets does; the last one stops it.
+    await presence.disconnect()
+    await rooms[0].close()
+    assert await settle_to(["accounts", room]) == (["accounts", room], 2)
+    for socket in rooms[1:]:
+        await socket.close()
+    assert await settle_to([]) == ([], 0)
+
+
+def _general_id() -> int:
+    from chat.models import Room
+
+    return Room.objects.get(slug="general").pk
