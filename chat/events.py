@@ -1,11 +1,12 @@
 """Channel-layer events about deletions and bans, sent after the database
 change commits (services register the sync wrappers with on_commit).
 
-The consumers handle two event types:
-- `chat.deleted` to room_group(room_id): `frame` is the `message.deleted`
-  frame already encoded, so a broadcast to many sockets serializes it once;
-- `user.kick` (accounts.live): close the user's sockets to `room_id` (None:
-  every socket of the user) with `code`.
+Two event types:
+- `chat.deleted` to room_group(room_id), for the room's relays
+  (chat.fanout): `frame` is the `message.deleted` frame already encoded, so
+  a broadcast to many sockets serializes it once;
+- `user.kick` to the account relays (accounts.live): close the user's
+  sockets to `room_id` (None: every socket of the user) with `code`.
 """
 
 from __future__ import annotations

@@ -1,13 +1,14 @@
-"""Storing messages, batched per room while the database is busy.
+"""Storing messages, batched across rooms while the database is busy.
 
 Every ORM call of a process runs on one thread (database_sync_to_async is
-thread-sensitive), so one transaction per message caps a busy process at
-what one thread can commit (bench/RESULTS.md, scenario 7). Here the first
-message of a room goes to the database at once; those that arrive while it
-is being written wait, and go together in the next transaction
-(services.messages_create). A quiet room sees no added latency; a busy one
-commits many messages at the cost of one. Seqs stay contiguous: each
-transaction takes a block of consecutive seqs under the room's lock.
+thread-sensitive), so a transaction per message, or per room, caps a busy
+process at what one thread can commit: on PostgreSQL each commit is a few
+round trips and a WAL flush (bench/RESULTS.md, scenario 7). Here a message
+goes to the database at once when the process's writer is idle; those that
+arrive while it writes wait, and go together in the next transaction
+(services.messages_create), whatever their rooms. A quiet process sees no
+added latency; a busy one commits many messages at the cost of one. Seqs
+stay contiguous: each room takes a block of consecutive seqs under its lock.
 """
 
 from __future__ import annotations
@@ -20,22 +21,23 @@ from channels.db import database_sync_to_async
 from chat import services
 from chat.models import Message, Room
 
-MAX_BATCH = 100
+MAX_BATCH = 200
 
 
-class RoomWriter:
-    def __init__(self, room: Room) -> None:
-        self.room = room
+class Writer:
+    """This process's one writer (per event loop)."""
+
+    def __init__(self) -> None:
         self.pending: list[tuple[services.Draft, asyncio.Future]] = []
         self.task: asyncio.Task | None = None
 
-    async def flush(self, writers: dict[int, RoomWriter]) -> None:
+    async def flush(self) -> None:
         while self.pending:
             batch = self.pending[:MAX_BATCH]
             del self.pending[:MAX_BATCH]
             try:
                 results = await database_sync_to_async(services.messages_create)(
-                    room=self.room, drafts=[draft for draft, _ in batch]
+                    [draft for draft, _ in batch]
                 )
             except Exception as error:
                 results = [error] * len(batch)
@@ -47,28 +49,26 @@ class RoomWriter:
                 else:
                     future.set_result(result)
         # No await between the loop's last check and here: a submit either
-        # found this task running or finds no writer and makes a new one.
-        if writers.get(self.room.pk) is self:
-            del writers[self.room.pk]
+        # finds this task running or starts a new one.
+        self.task = None
 
 
-_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, RoomWriter]]
+_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Writer]
 _writers = weakref.WeakKeyDictionary()
 
 
 async def submit(
     *, room: Room, author, body: str, client_id: str | None
 ) -> tuple[Message, bool]:
-    """services.message_create, batched with the room's other pending sends."""
+    """services.message_create, batched with the process's other pending sends."""
     loop = asyncio.get_running_loop()
-    writers = _writers.setdefault(loop, {})
-    writer = writers.get(room.pk)
+    writer = _writers.get(loop)
     if writer is None:
-        writer = writers[room.pk] = RoomWriter(room)
+        writer = _writers[loop] = Writer()
     future = loop.create_future()
-    writer.pending.append((services.Draft(author, body, client_id), future))
+    writer.pending.append((services.Draft(room, author, body, client_id), future))
     if writer.task is None:
-        writer.task = loop.create_task(writer.flush(writers))
+        writer.task = loop.create_task(writer.flush())
     # shield: a socket that closes while waiting must not lose the result
     # for the batch; the message is stored either way.
     return await asyncio.shield(future)

@@ -4,6 +4,7 @@ them holds a rule of its own."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from dataclasses import dataclass
 from functools import partial
@@ -66,6 +67,33 @@ def _next_seq(room_id: int, count: int = 1) -> int:
     return Room.objects.filter(pk=room_id).values_list("last_seq", flat=True)[0]
 
 
+def _next_seqs(counts: dict[int, int]) -> dict[int, int]:
+    """_next_seq for several rooms at once: room id -> its new last_seq
+    (missing: the room no longer exists). Rows are locked in id order, so
+    processes raising the same rooms' seqs never deadlock."""
+    if connection.vendor != "postgresql" or len(counts) == 1:
+        found = {}
+        for room_id in sorted(counts):
+            with contextlib.suppress(Room.DoesNotExist):
+                found[room_id] = _next_seq(room_id, counts[room_id])
+        return found
+    # Two round trips whatever the number of rooms: lock in order, then one
+    # UPDATE for all of them.
+    table = Room._meta.db_table
+    ids = sorted(counts)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids]
+        )
+        cursor.execute(
+            f"UPDATE {table} AS room SET last_seq = room.last_seq + v.n "
+            "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, n) "
+            "WHERE room.id = v.id RETURNING room.id, room.last_seq",
+            [ids, [counts[i] for i in ids]],
+        )
+        return dict(cursor.fetchall())
+
+
 def message_create(
     *, room: Room, author, body: str, client_id: str | None
 ) -> tuple[Message, bool]:
@@ -102,56 +130,61 @@ def message_create(
 
 @dataclass(frozen=True)
 class Draft:
-    """A message to store: what message_create takes besides the room."""
+    """A message to store: what message_create takes."""
 
+    room: Room
     author: User
     body: str
     client_id: str | None
 
 
-def messages_create(
-    *, room: Room, drafts: list[Draft]
-) -> list[tuple[Message, bool] | Exception]:
-    """Store several messages of one room in one transaction, with
-    consecutive seqs in the order given; per draft, what message_create would
-    return, or the exception it would raise.
+def messages_create(drafts: list[Draft]) -> list[tuple[Message, bool] | Exception]:
+    """Store several messages, of one room or many, in one transaction; per
+    draft, what message_create would return, or the exception it would raise.
+    Each room's messages take consecutive seqs in the order given.
 
-    One transaction for many messages is what lets a busy room's writes keep
-    up (chat.ingest batches what arrives while the database is busy).
+    One transaction for many messages is what lets a busy process keep up
+    (chat.ingest batches what arrives while the database is busy). Rooms'
+    seqs are raised in room-id order, so processes writing to the same rooms
+    take the rows' locks in one order and never deadlock.
     """
     results: list[tuple[Message, bool] | Exception | None] = [None] * len(drafts)
-    valid = []
+    by_room: dict[int, list[int]] = {}
     for index, draft in enumerate(drafts):
         try:
             _check_message(draft.body, draft.client_id)
         except ValueError as error:
             results[index] = error
         else:
-            valid.append(index)
-    if not valid:
-        return results
-    rows = [
-        Message(
-            room=room,
-            author=drafts[i].author,
-            body=drafts[i].body,
-            client_id=drafts[i].client_id,
-        )
-        for i in valid
-    ]
+            by_room.setdefault(draft.room.pk, []).append(index)
+    rows: dict[int, Message] = {}
     try:
         with transaction.atomic():
-            last = _next_seq(room.pk, len(rows))
-            for offset, row in enumerate(rows):
-                row.seq = last - len(rows) + 1 + offset
-            Message.objects.bulk_create(rows)
+            lasts = _next_seqs({room: len(found) for room, found in by_room.items()})
+            for room_id, indexes in by_room.items():
+                last = lasts.get(room_id)
+                if last is None:
+                    for i in indexes:
+                        results[i] = Room.DoesNotExist(f"Room {room_id} is gone.")
+                    continue
+                first = last - len(indexes) + 1
+                for offset, i in enumerate(indexes):
+                    draft = drafts[i]
+                    rows[i] = Message(
+                        room=draft.room,
+                        seq=first + offset,
+                        author=draft.author,
+                        body=draft.body,
+                        client_id=draft.client_id,
+                    )
+            Message.objects.bulk_create(rows.values())
     except IntegrityError:
         # A retry among them: one by one, each deciding for itself.
-        for i in valid:
+        for i in rows:
             draft = drafts[i]
             try:
                 results[i] = message_create(
-                    room=room,
+                    room=draft.room,
                     author=draft.author,
                     body=draft.body,
                     client_id=draft.client_id,
@@ -159,18 +192,19 @@ def messages_create(
             except Exception as error:
                 results[i] = error
         return results
-    if rows[0].pk is None:  # SQLite before 3.35 returns no ids from a bulk insert
-        ids = dict(
-            Message.objects.filter(room=room, seq__gte=rows[0].seq).values_list(
-                "seq", "pk"
-            )
-        )
-        for row in rows:
-            row.pk = ids[row.seq]
-    room.last_seq = last
-    for i, row in zip(valid, rows, strict=True):
+    if rows and next(iter(rows.values())).pk is None:
+        _fill_ids(rows.values())  # SQLite before 3.35 returns no ids
+    for i, row in rows.items():
+        row.room.last_seq = max(row.room.last_seq, row.seq)
         results[i] = (row, True)
     return results
+
+
+def _fill_ids(rows) -> None:
+    for row in rows:
+        row.pk = Message.objects.values_list("pk", flat=True).get(
+            room_id=row.room_id, seq=row.seq
+        )
 
 
 def _check_message(body: str, client_id: str | None) -> None:
