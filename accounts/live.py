@@ -99,7 +99,12 @@ class AccountRelay(GroupRelay):
             if handler is not None and sock.scope["user"].pk == user_id:
                 task = asyncio.ensure_future(handler(event))
                 self.running.add(task)
-                task.add_done_callback(self.running.discard)
+                task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task) -> None:
+        self.running.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning("An account event failed on a socket: %r", task.exception())
 
 
 _relays: Relays[AccountRelay] = Relays(AccountRelay)

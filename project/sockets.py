@@ -114,6 +114,10 @@ class JsonSocket(LiveSessionMixin, AsyncWebsocketConsumer):
         """Give up presence and room subscriptions (idempotent)."""
 
     async def close_with(self, code: int) -> None:
+        # Account events and the 1013 rule reach the socket from relays'
+        # tasks: once closing or closed, a second close has nothing to do.
+        if self.__dict__.get("ended"):
+            return
         # Leave now rather than on the disconnect that follows: the others
         # must see the leave even if that disconnect never comes.
         await self._end()
@@ -126,5 +130,6 @@ class JsonSocket(LiveSessionMixin, AsyncWebsocketConsumer):
         await self._end()
 
     async def _end(self) -> None:
+        self.ended = True
         await self.unwatch_account()
         await self.leave()
