@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import statistics
 import sys
@@ -13,10 +12,12 @@ from pathlib import Path
 
 import psutil
 import redis
+import uvloop
 
 from bench import scenarios
 from bench.measure import machine
 from bench.profile import ProfiledChatServer, Profiling, summarize_profile
+from bench.report import code_version
 from bench.scenarios import Deployment
 from bench.servers import (
     RATE_LIMIT,
@@ -213,6 +214,7 @@ class Bench:
         started = time.time()
         self.results = {
             "machine": machine(),
+            "code": code_version(),
             "command": " ".join(
                 [Path(sys.executable).name, "-m", "bench", *sys.argv[1:]]
             ),
@@ -285,7 +287,7 @@ class Bench:
                         servers = self._start(spec, database)
                     dep = self._deployment(kind, servers, database)
                     self.log(f"   round {round_}: {kind}")
-                    result = asyncio.run(self._one(spec, dep))
+                    result = uvloop.run(self._one(spec, dep))
                     result.update(server=kind, round=round_)
                     entry["runs"].append(result)
                     self.log("     " + brief(result))
@@ -361,7 +363,7 @@ class Bench:
             cookies=database.cookies,
         )
         try:
-            result = asyncio.run(self._one(spec, dep, profile=Profiling(server)))
+            result = uvloop.run(self._one(spec, dep, profile=Profiling(server)))
         finally:
             server.stop()
         self.log("     " + brief(result))
