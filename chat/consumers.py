@@ -28,7 +28,6 @@ TYPING_MIN_INTERVAL = 1.0  # seconds between forwarded typing=true of one socket
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
-CLOSE_TOO_FAR_BEHIND = 1013
 
 
 def _history_frame(room_slug: str, messages: list, has_more: bool, **echo) -> str:
@@ -98,9 +97,7 @@ class RoomConsumer(JsonSocket):
         await self.watch_account()
         # Join the room's relay before reading state and history: whatever
         # happens from here on is held for this socket until history is sent.
-        self.local = LocalSocket(
-            user_id=self.user.id, send=self.base_send, on_overflow=self.too_far_behind
-        )
+        self.local = self.local_socket()
         # The relay's Room: one instance per room in the process, not per socket.
         self.room = (await fanout.join(room, self.local)).room
         await presence.connect(
@@ -127,9 +124,6 @@ class RoomConsumer(JsonSocket):
         # resume set was cut at 500, from the room's head at join time (the
         # client pages the middle in with history.after).
         self.local.start(max(newest, snapshot))
-
-    async def too_far_behind(self) -> None:
-        await self.close_with(CLOSE_TOO_FAR_BEHIND)
 
     async def _refuse(self, code: str, detail: str, close_code: int) -> None:
         await self.accept()

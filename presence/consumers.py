@@ -14,8 +14,6 @@ from project.groups import SITE_GROUP
 from project.relay import GroupRelay, LocalSocket, Relays, fan
 from project.sockets import FrameError, JsonSocket, parse_envelope
 
-CLOSE_TOO_FAR_BEHIND = 1013
-
 
 def parse_frame(text_data: str | None, bytes_data: bytes | None) -> dict:
     """The client frame as a dict with a string `type`, or a FrameError."""
@@ -55,9 +53,7 @@ class PresenceConsumer(JsonSocket):
         await self.watch_account()
         # Subscribe before registering and reading: whatever changes after the
         # read is held for this socket until presence.state is sent.
-        self.local = LocalSocket(
-            user_id=self.user.id, send=self.base_send, on_overflow=self.too_far_behind
-        )
+        self.local = self.local_socket()
         await _relays.join(None, self.local)
         await self.accept()
         await presence.connect(
@@ -69,9 +65,6 @@ class PresenceConsumer(JsonSocket):
             json.dumps({"type": "presence.state", "room": None, "users": users})
         )
         self.local.start()
-
-    async def too_far_behind(self) -> None:
-        await self.close_with(CLOSE_TOO_FAR_BEHIND)
 
     async def leave(self) -> None:
         if self.local is not None:

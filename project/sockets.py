@@ -21,10 +21,12 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 
 from accounts.live import LiveSessionMixin
+from project.relay import LocalSocket
 
 ERROR_WINDOW = 10.0  # seconds
 ERROR_LIMIT = 20  # error replies per window; the next one closes with 4429
 CLOSE_FLOODING = 4429
+CLOSE_TOO_FAR_BEHIND = 1013
 
 
 class FrameError(Exception):
@@ -112,6 +114,16 @@ class JsonSocket(LiveSessionMixin, AsyncWebsocketConsumer):
 
     async def leave(self) -> None:
         """Give up presence and room subscriptions (idempotent)."""
+
+    def local_socket(self) -> LocalSocket:
+        """This socket as relays see it; past its backlog it is closed with
+        1013 (PROTOCOL.md) and the client resumes by seq."""
+        return LocalSocket(
+            user_id=self.user.id, send=self.base_send, on_overflow=self._too_far_behind
+        )
+
+    async def _too_far_behind(self) -> None:
+        await self.close_with(CLOSE_TOO_FAR_BEHIND)
 
     async def close_with(self, code: int) -> None:
         # Account events and the 1013 rule reach the socket from relays'
