@@ -214,9 +214,6 @@ def targets(results: dict) -> list[str]:
     ]
 
 
-STATUS = ["git", "status", "--porcelain", "--untracked-files=no", "--", ":/"]
-
-
 def code_version() -> str:
     """HEAD's short hash, and whether the measured code differed from it."""
     try:
@@ -228,7 +225,16 @@ def code_version() -> str:
         ).stdout.strip()
         dirty = subprocess.run(
             # The run's own outputs do not make the code it measured dirty.
-            [*STATUS, ":(top,exclude)bench/RESULTS.md", ":(top,exclude)bench/results"],
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ":/",
+                ":(top,exclude)bench/RESULTS.md",
+                ":(top,exclude)bench/results",
+            ],
             capture_output=True,
             text=True,
             cwd=HERE,
