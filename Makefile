@@ -18,7 +18,7 @@ migrate: $(STAMP)
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 
 run: migrate
-	DEBUG=$${DEBUG:-1} $(PY) -m project.serve
+	DEBUG=$${DEBUG:-1} $(PY) -m devserver.serve
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -1,12 +1,15 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from protocol.limits import MAX_DISPLAY_NAME
+from protocol.wire import UserRef, user_ref
+
 
 class User(AbstractUser):
     """A chat user: a Django user with the name others see in rooms."""
 
     display_name = models.CharField(
-        max_length=50,
+        max_length=MAX_DISPLAY_NAME,
         blank=True,
         help_text="Shown beside your messages; your username when empty.",
     )
@@ -15,13 +18,11 @@ class User(AbstractUser):
     def shown_name(self) -> str:
         return self.display_name or self.username
 
-    def ref(self) -> dict:
+    def ref(self) -> UserRef:
         """The UserRef of PROTOCOL.md."""
-        return {
-            "id": self.pk,
-            "username": self.username,
-            "display_name": self.shown_name,
-        }
+        return user_ref(
+            id=self.pk, username=self.username, display_name=self.display_name
+        )
 
 
 def user_display(user: User) -> str:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 
-from project.serve import WS_MAX_SIZE
+from devserver.serve import WS_MAX_SIZE
 
 USER = {"id": 0, "username": "bench", "display_name": "bench"}
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from project.serve import WS_MAX_SIZE
+from devserver.serve import WS_MAX_SIZE
 
 
 @dataclass

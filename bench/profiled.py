@@ -18,7 +18,7 @@ import signal
 
 import uvicorn
 
-from project.serve import uvicorn_options
+from devserver.serve import uvicorn_options
 
 
 def main() -> None:

@@ -257,7 +257,7 @@ def markdown(results: dict) -> str:
         f"Python {m['python']}, {m['platform']}. Load average at the start: "
         f"{results.get('load_avg_start')}, at the end: {results.get('load_avg_end')}"
         " (other programs on the machine; each run lists the CPU they took).",
-        "- Our server: uvicorn with `project.serve.uvicorn_options` (uvloop, "
+        "- Our server: uvicorn with `devserver.serve.uvicorn_options` (uvloop, "
         "httptools, no permessage-deflate: the clients do not offer it), DEBUG=0, "
         "a SECRET_KEY from the environment, ALLOWED_HOSTS=127.0.0.1,localhost, a "
         f"private Redis, a fresh database under var/bench/. **CHAT_RATE_LIMIT="

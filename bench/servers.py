@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from project.localredis import LocalRedis, free_port, stop_process
+from devserver.localredis import LocalRedis, free_port, stop_process
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -196,14 +196,14 @@ class Process:
 
 
 UVICORN = (
-    "import uvicorn; from project.serve import uvicorn_options; "
+    "import uvicorn; from devserver.serve import uvicorn_options; "
     "uvicorn.run('project.asgi:application', access_log=False, log_level='warning', "
     "**uvicorn_options('127.0.0.1', {port}))"
 )
 
 
 class ChatServer(Process):
-    """Our server: uvicorn with project.serve's options, DEBUG off."""
+    """Our server: uvicorn with devserver.serve's options, DEBUG off."""
 
     name = "chat"
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from chat import events, services
+from chat import broadcast, services
 from chat.models import Message, Room
 
 
@@ -35,11 +34,8 @@ class RoomAdmin(admin.ModelAdmin):
             # longer a member, and live sockets to the room closed.
             room.members.remove(*newly_banned)
             for user_id in newly_banned:
-                transaction.on_commit(
-                    lambda user_id=user_id: events.user_kicked_sync(
-                        user_id=user_id, room_id=room.pk
-                    ),
-                    robust=True,
+                broadcast.after_commit(
+                    broadcast.user_kicked, user_id=user_id, room_id=room.pk
                 )
 
 
@@ -82,7 +78,7 @@ class MessageAdmin(admin.ModelAdmin):
         return actions
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        # Messages get their seq from services.message_create only.
+        # Messages get their seq from store.message_create only.
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:

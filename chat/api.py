@@ -17,27 +17,26 @@ from ninja import Field, Path, Query, Router, Schema
 from pydantic import StrictBool, StrictStr
 from redis.exceptions import RedisError
 
-from chat import selectors, services, wire
-from chat.models import SLUG_PATTERN, Message, Room
+from chat import selectors, serializers, services
+from chat.models import Message, Room
 from presence import api as presence
+from protocol.limits import (
+    API_HISTORY_LIMIT,
+    MAX_INT64,
+    MAX_ROOM_NAME,
+    MAX_SLUG,
+    MAX_USERNAME,
+    SLUG_PATTERN,
+)
+from protocol.schemas import DetailOut, ErrorsOut, UserRefOut, UsersOut
 
 logger = logging.getLogger(__name__)
 router = Router(tags=["chat"])
-
-# Largest value a 64-bit signed id or seq column holds; a bigger number in a
-# query would make the database driver raise instead of finding nothing.
-MAX_INT64 = 2**63 - 1
 
 
 # No pattern here: a slug that cannot exist is a missing room (404), as on
 # the socket, not a 400.
 RoomSlug = Annotated[str, Path(..., examples=["general"])]
-
-
-class UserRefOut(Schema):
-    id: int
-    username: str
-    display_name: str
 
 
 class RoomOut(Schema):
@@ -70,24 +69,18 @@ class HistoryOut(Schema):
     has_more: bool
 
 
-class ErrorsOut(Schema):
-    errors: dict[str, list[str]]
-
-
-class DetailOut(Schema):
-    detail: str
-
-
 # Every 400 has this shape (project/api.py maps ninja's own 400s to it too).
 BadRequest = ErrorsOut
 
-Username = Annotated[StrictStr, Field(min_length=1, max_length=150, examples=["other"])]
+Username = Annotated[
+    StrictStr, Field(min_length=1, max_length=MAX_USERNAME, examples=["other"])
+]
 
 
 class RoomIn(Schema):
-    name: StrictStr = Field(min_length=1, max_length=services.MAX_NAME)
+    name: StrictStr = Field(min_length=1, max_length=MAX_ROOM_NAME)
     slug: StrictStr | None = Field(
-        None, min_length=1, max_length=services.MAX_SLUG, pattern=SLUG_PATTERN
+        None, min_length=1, max_length=MAX_SLUG, pattern=SLUG_PATTERN
     )
     private: StrictBool = False
     members: list[Username] = Field(default_factory=list, max_length=200)
@@ -116,7 +109,7 @@ async def _online(rooms: list[Room]) -> dict[int, int]:
 
 async def _room_out(room: Room) -> dict:
     online = await _online([room])
-    return wire.room_dict(room, online.get(room.pk, 0))
+    return serializers.room_dict(room, online.get(room.pk, 0))
 
 
 @router.get("/rooms/", response={200: RoomsOut, 403: DetailOut})
@@ -124,7 +117,7 @@ async def list_rooms(request: HttpRequest):
     """Rooms the user can see: public ones and their private ones."""
     rooms = await sync_to_async(selectors.rooms_visible_to)(request.auth)
     online = await _online(rooms)
-    return {"rooms": [wire.room_dict(r, online.get(r.pk, 0)) for r in rooms]}
+    return {"rooms": [serializers.room_dict(r, online.get(r.pk, 0)) for r in rooms]}
 
 
 @router.post(
@@ -157,7 +150,9 @@ def room_messages(
     slug: RoomSlug,
     before: int | None = Query(None, ge=0, le=MAX_INT64),
     after: int | None = Query(None, ge=0, le=MAX_INT64),
-    limit: int = Query(50, ge=1, le=100),
+    limit: int = Query(
+        API_HISTORY_LIMIT[2], ge=API_HISTORY_LIMIT[0], le=API_HISTORY_LIMIT[1]
+    ),
 ):
     """A page of history in ascending seq: before a seq, after one, or the
     latest; has_more says whether more exist in that direction."""
@@ -172,7 +167,28 @@ def room_messages(
     messages, has_more = selectors.message_history(
         room=room, before=before, after=after, limit=limit
     )
-    return {"messages": [wire.message_dict(m) for m in messages], "has_more": has_more}
+    return {
+        "messages": [serializers.message_dict(m) for m in messages],
+        "has_more": has_more,
+    }
+
+
+@router.get(
+    "/rooms/{slug}/presence/",
+    response={200: UsersOut, 403: DetailOut, 404: DetailOut},
+    summary="Users present in one room",
+)
+async def room_presence(request: HttpRequest, slug: RoomSlug):
+    """Who is in the room now; the room's access rules as for its messages."""
+    try:
+        room = await sync_to_async(selectors.room_for_user)(
+            slug=slug, user=request.auth
+        )
+    except selectors.RoomNotFound:
+        return 404, NOT_FOUND
+    except selectors.RoomForbidden:
+        return 403, BANNED
+    return 200, {"users": await presence.room_members(room.id)}
 
 
 def _moderate(slug: str, user, action) -> tuple[int, dict] | Room:

@@ -1,44 +1,37 @@
 """The room socket, /ws/chat/<slug>/ (PROTOCOL.md, Sockets).
 
-Thin on purpose: parse a frame, authorize, call a service, send. Rules live in
-chat.services / chat.selectors / chat.frames, presence in presence.api, and
-the room's live frames reach this socket through chat.fanout.
+Thin on purpose: parse a frame (chat.frames), authorize, call a service
+(chat.sending, chat.selectors, presence.api), send a frame (protocol.wire).
+The room's live frames reach this socket through chat.fanout.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 
-from chat import fanout, ingest, ratelimit, selectors
+from accounts.sockets import UserSocket
+from chat import broadcast, fanout, selectors, sending
 from chat.delivery import room_last_seq
-from chat.frames import Frame, FrameError, error_frame, parse_frame
-from chat.wire import message_dict, user_ref
+from chat.frames import Frame, FrameError, parse_frame
+from chat.serializers import message_dict
 from presence import api as presence
-from project.groups import room_group
-from project.relay import LocalSocket
-from project.sockets import JsonSocket
+from protocol import wire
+from protocol.limits import INITIAL_HISTORY, RESUME_HISTORY
+from realtime import codes
+from realtime.outbound import LocalSocket
 
-INITIAL_HISTORY = 50
-RESUME_HISTORY = 500
 TYPING_MIN_INTERVAL = 1.0  # seconds between forwarded typing=true of one socket
-
-CLOSE_FORBIDDEN = 4403
-CLOSE_NOT_FOUND = 4404
 
 
 def _history_frame(room_slug: str, messages: list, has_more: bool, **echo) -> str:
-    return json.dumps(
-        {
-            "type": "history",
-            "room": room_slug,
-            "messages": [message_dict(m) for m in messages],
-            "has_more": has_more,
-            **echo,
-        }
+    return wire.history(
+        room=room_slug,
+        messages=[message_dict(m) for m in messages],
+        has_more=has_more,
+        **echo,
     )
 
 
@@ -66,16 +59,14 @@ def _first_history(*, room, after: int | None) -> tuple[list, bool, int]:
     return messages, has_more, snapshot
 
 
-class RoomConsumer(JsonSocket):
+class RoomConsumer(UserSocket):
     room = None
     local: LocalSocket | None = None
 
     # --- lifecycle ---------------------------------------------------------
 
     async def connect(self) -> None:
-        self.user = self.scope["user"]
-        if not self.user.is_authenticated or not self.user.is_active:
-            await self.close()  # before accept: the client sees HTTP 403
+        if not await self.authenticate():
             return
         self.last_typing = 0.0
         slug = self.scope["url_route"]["kwargs"]["slug"]
@@ -84,15 +75,15 @@ class RoomConsumer(JsonSocket):
                 slug=slug, user=self.user
             )
         except selectors.RoomNotFound:
-            await self._refuse("not_found", "No such room.", CLOSE_NOT_FOUND)
+            await self._refuse("not_found", "No such room.", codes.NOT_FOUND)
             return
         except selectors.RoomForbidden:
             await self._refuse(
-                "forbidden", "You are banned from this room.", CLOSE_FORBIDDEN
+                "forbidden", "You are banned from this room.", codes.FORBIDDEN
             )
             return
         self.room = room
-        self.user_ref = user_ref(self.user)
+        self.user_ref = self.user.ref()
         await self.accept()
         await self.watch_account()
         # Join the room's relay before reading state and history: whatever
@@ -104,9 +95,7 @@ class RoomConsumer(JsonSocket):
             socket_id=self.socket_id, user=self.user_ref, room_id=room.id
         )
         users = await presence.room_members(room.id)
-        await self.send(
-            json.dumps({"type": "presence.state", "room": room.slug, "users": users})
-        )
+        await self.send(wire.presence_state(room=room.slug, users=users))
         await self._send_first_history()
 
     async def _send_first_history(self) -> None:
@@ -127,7 +116,7 @@ class RoomConsumer(JsonSocket):
 
     async def _refuse(self, code: str, detail: str, close_code: int) -> None:
         await self.accept()
-        await self.send(error_frame(code, detail))
+        await self.send(wire.error(code, detail))
         await self.close(close_code)
 
     async def leave(self) -> None:
@@ -151,39 +140,22 @@ class RoomConsumer(JsonSocket):
             await self.send_error(error.code, error.detail, error.ref)
 
     async def on_message_send(self, frame: Frame) -> None:
-        body, client_id = frame.fields["body"], frame.fields["client_id"]
-        token = await ratelimit.acquire(self.user.id)
-        if token is None:
-            # An idempotent retry is never rate limited: look for it first.
-            stored = client_id and await database_sync_to_async(
-                selectors.message_for_client_id
-            )(author=self.user, client_id=client_id)
-            if not stored:
-                raise FrameError(
-                    "rate_limited",
-                    "You are sending too fast; wait a moment.",
-                    client_id,
-                )
-            await self.send(json.dumps({"type": "message", **message_dict(stored)}))
-            return
+        client_id = frame.fields["client_id"]
         try:
-            # Returns a stored retry itself (created=False): no look-up first.
-            message, created = await ingest.submit(
-                room=self.room, author=self.user, body=body, client_id=client_id
+            sent = await sending.message_send(
+                room=self.room,
+                author=self.user,
+                body=frame.fields["body"],
+                client_id=client_id,
             )
-        except ValueError as error:  # the service's own last line of defence
-            await ratelimit.release(self.user.id, token)
+        except sending.RateLimited:
+            raise FrameError(
+                "rate_limited", "You are sending too fast; wait a moment.", client_id
+            ) from None
+        except ValueError as error:  # the store's own last line of defence
             raise FrameError("bad_request", str(error), client_id) from None
-        text = json.dumps({"type": "message", **message_dict(message)})
-        if not created:
-            await ratelimit.release(self.user.id, token)  # a retry does not count
-            await self.send(text)
-            return
-        # Stored first (above), broadcast second: what a client sees is in history.
-        await self.channel_layer.group_send(
-            room_group(self.room.id),
-            {"type": "chat.message", "seq": message.seq, "frame": text},
-        )
+        if not sent.created:
+            await self.send(sent.frame)  # a retry: nothing was broadcast
 
     async def on_history_before(self, frame: Frame) -> None:
         before, limit = frame.fields["before"], frame.fields["limit"]
@@ -207,22 +179,13 @@ class RoomConsumer(JsonSocket):
         if active and now - self.last_typing < TYPING_MIN_INTERVAL:
             return  # throttled: the others already know
         self.last_typing = now if active else 0.0
-        text = json.dumps(
-            {
-                "type": "typing",
-                "room": self.room.slug,
-                "user": self.user_ref,
-                "active": active,
-            }
-        )
-        await self.channel_layer.group_send(
-            room_group(self.room.id),
-            {"type": "chat.typing", "user_id": self.user.id, "frame": text},
+        await broadcast.typing(
+            room_id=self.room.id, slug=self.room.slug, user=self.user_ref, active=active
         )
 
     async def on_ping(self, frame: Frame) -> None:
         await presence.touch(socket_id=self.socket_id)
-        await self.send('{"type": "pong"}')
+        await self.send(wire.PONG)
 
     HANDLERS = {
         "message.send": on_message_send,

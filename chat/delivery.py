@@ -12,14 +12,14 @@ database, where they already are (stored before broadcast).
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
 
 from channels.db import database_sync_to_async
 
 from chat import selectors
 from chat.models import Room
-from chat.wire import message_dict
+from chat.serializers import message_dict
+from protocol import wire
 
 GAP_WAIT = 1.0  # seconds an early message waits for the ones before it
 MAX_PENDING = 500  # early messages held before repairing at once
@@ -91,8 +91,8 @@ class OrderedDelivery:
         for message in missing:
             if message.seq != self.last_seq + 1:
                 break  # not stored yet: keep waiting for it
-            frame = self._pending.pop(message.seq, None) or json.dumps(
-                {"type": "message", **message_dict(message)}
+            frame = self._pending.pop(message.seq, None) or wire.message(
+                message_dict(message)
             )
             await self._send(message.seq, frame)
             self.last_seq = message.seq

@@ -1,25 +1,25 @@
 """Each room's live frames, from one subscription per room per process to
-that process's sockets in the room (project.relay).
+that process's sockets in the room (realtime.relay).
 
 Per-socket channel-layer groups cost, for every delivery, a decode of the
 event, a task, channels' dispatch and a lock (bench/RESULTS.md: ~45 % of
 83 µs per delivery). Here each process subscribes once per room it has
 sockets in; every event of the room is decoded once, put in seq order once
 (chat.delivery, room-wide), encoded once, and written to each local socket,
-which never waits for another (project.relay.LocalSocket: a slow one is
+which never waits for another (realtime.outbound.LocalSocket: a slow one is
 closed with 1013 and resumes with ?after=<seq>).
 """
 
 from __future__ import annotations
 
-import json
-
 from channels.db import database_sync_to_async
 
 from chat.delivery import OrderedDelivery, room_last_seq
 from chat.models import Room
-from project.groups import room_group
-from project.relay import GroupRelay, LocalSocket, Relays, fan
+from protocol import wire
+from realtime.groups import room_group
+from realtime.outbound import LocalSocket
+from realtime.relay import GroupRelay, Relays, fan
 
 
 class RoomRelay(GroupRelay):
@@ -52,9 +52,7 @@ class RoomRelay(GroupRelay):
         elif kind == "chat.deleted":
             await self._fan(event["frame"])
         elif kind in ("presence.join", "presence.leave"):
-            frame = json.dumps(
-                {"type": kind, "room": self.room.slug, "user": event["user"]}
-            )
+            frame = wire.presence_change(kind, room=self.room.slug, user=event["user"])
             # A socket's own first join: it has itself in presence.state.
             skip = event["user"]["id"] if kind == "presence.join" else None
             await self._fan(frame, skip_user=skip)

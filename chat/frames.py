@@ -9,14 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from project.sockets import FrameError, error_frame, parse_envelope
+from protocol.limits import (
+    HISTORY_AFTER_LIMIT,
+    HISTORY_BEFORE_LIMIT,
+    body_problem,
+    client_id_problem,
+)
+from realtime.sockets import FrameError, parse_envelope
 
-__all__ = ["Frame", "FrameError", "error_frame", "parse_frame"]
-
-MAX_BODY = 4000
-MAX_CLIENT_ID = 64
-HISTORY_BEFORE_LIMIT = (1, 100, 50)  # min, max, default
-HISTORY_AFTER_LIMIT = (1, 500, 100)
+__all__ = ["Frame", "FrameError", "parse_frame"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,28 +55,15 @@ def _limit(data: dict, bounds: tuple[int, int, int], ref: str | None) -> int:
 
 def _message_send(data: dict, ref: str | None) -> dict[str, Any]:
     body = data.get("body")
-    if not isinstance(body, str):
-        raise FrameError("bad_request", "`body` is required and must be text.", ref)
-    body = body.strip()
-    if not body:
-        raise FrameError("bad_request", "`body` is empty.", ref)
-    if len(body) > MAX_BODY:
-        raise FrameError(
-            "too_long", f"`body` is longer than {MAX_BODY} characters.", ref
-        )
-    if "\x00" in body:
-        raise FrameError("bad_request", "`body` must not contain NUL characters.", ref)
+    if isinstance(body, str):
+        body = body.strip()
+    problem = body_problem(body)
+    if problem is not None:
+        raise FrameError(*problem, ref)
     client_id = data.get("client_id")
-    if client_id is not None and (
-        not isinstance(client_id, str)
-        or not 1 <= len(client_id) <= MAX_CLIENT_ID
-        or "\x00" in client_id
-    ):
-        raise FrameError(
-            "bad_request",
-            f"`client_id` must be text of 1 to {MAX_CLIENT_ID} characters, no NUL.",
-            ref,
-        )
+    sentence = client_id_problem(client_id)
+    if sentence is not None:
+        raise FrameError("bad_request", sentence, ref)
     return {"body": body, "client_id": client_id}
 
 

@@ -6,7 +6,7 @@ process at what one thread can commit: on PostgreSQL each commit is a few
 round trips and a WAL flush (bench/RESULTS.md, scenario 7). Here a message
 goes to the database at once when the process's writer is idle; those that
 arrive while it writes wait, and go together in the next transaction
-(services.messages_create), whatever their rooms. A quiet process sees no
+(store.messages_create), whatever their rooms. A quiet process sees no
 added latency; a busy one commits many messages at the cost of one. Seqs
 stay contiguous: each room takes a block of consecutive seqs under its lock.
 """
@@ -18,7 +18,7 @@ import weakref
 
 from channels.db import database_sync_to_async
 
-from chat import services
+from chat import store
 from chat.models import Message, Room
 
 MAX_BATCH = 200
@@ -28,7 +28,7 @@ class Writer:
     """This process's one writer (per event loop)."""
 
     def __init__(self) -> None:
-        self.pending: list[tuple[services.Draft, asyncio.Future]] = []
+        self.pending: list[tuple[store.Draft, asyncio.Future]] = []
         self.task: asyncio.Task | None = None
 
     async def flush(self) -> None:
@@ -36,7 +36,7 @@ class Writer:
             batch = self.pending[:MAX_BATCH]
             del self.pending[:MAX_BATCH]
             try:
-                results = await database_sync_to_async(services.messages_create)(
+                results = await database_sync_to_async(store.messages_create)(
                     [draft for draft, _ in batch]
                 )
             except Exception as error:
@@ -60,13 +60,13 @@ _writers = weakref.WeakKeyDictionary()
 async def submit(
     *, room: Room, author, body: str, client_id: str | None
 ) -> tuple[Message, bool]:
-    """services.message_create, batched with the process's other pending sends."""
+    """store.message_create, batched with the process's other pending sends."""
     loop = asyncio.get_running_loop()
     writer = _writers.get(loop)
     if writer is None:
         writer = _writers[loop] = Writer()
     future = loop.create_future()
-    writer.pending.append((services.Draft(room, author, body, client_id), future))
+    writer.pending.append((store.Draft(room, author, body, client_id), future))
     if writer.task is None:
         writer.task = loop.create_task(writer.flush())
     # shield: a socket that closes while waiting must not lose the result

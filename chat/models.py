@@ -4,8 +4,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-# PROTOCOL.md: a room's slug is a Django slug, lower case, 1 to 50 characters.
-SLUG_PATTERN = r"^[-a-z0-9_]{1,50}$"
+from protocol.limits import (
+    MAX_BODY,
+    MAX_CLIENT_ID,
+    MAX_ROOM_DESCRIPTION,
+    MAX_ROOM_NAME,
+    MAX_SLUG,
+    SLUG_PATTERN,
+)
+
 slug_validator = RegexValidator(
     SLUG_PATTERN,
     "Use 1 to 50 lower-case letters, digits, hyphens or underscores.",
@@ -13,9 +20,11 @@ slug_validator = RegexValidator(
 
 
 class Room(models.Model):
-    slug = models.CharField(max_length=50, unique=True, validators=[slug_validator])
-    name = models.CharField(max_length=80)
-    description = models.CharField(max_length=500, blank=True)
+    slug = models.CharField(
+        max_length=MAX_SLUG, unique=True, validators=[slug_validator]
+    )
+    name = models.CharField(max_length=MAX_ROOM_NAME)
+    description = models.CharField(max_length=MAX_ROOM_DESCRIPTION, blank=True)
     private = models.BooleanField(default=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -48,10 +57,10 @@ class Message(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages"
     )
-    body = models.TextField(max_length=4000, blank=True)
+    body = models.TextField(max_length=MAX_BODY, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # NULL, not "", when absent: the unique constraint below ignores NULLs.
-    client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    client_id = models.CharField(max_length=MAX_CLIENT_ID, null=True, blank=True)  # noqa: DJ001
     deleted = models.BooleanField(default=False)
 
     class Meta:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import uuid
 import weakref
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from redis import asyncio as aioredis
 
-from project.redis_pool import get_redis
+from chat import conf
+from realtime.redis_clients import get_redis
 
 # KEYS[1]: sorted set of one user's accepted sends, scored by Redis time in µs.
 # ARGV: limit N, window S in µs, a member unique to this call.
@@ -35,21 +34,6 @@ return allowed
 _scripts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def parse_rate(text: str) -> tuple[int, float]:
-    """ "N/S" → (N messages, S seconds); ImproperlyConfigured says how to fix."""
-    count, _, seconds = str(text).partition("/")
-    try:
-        parsed = int(count.strip()), float(seconds.strip())
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed[0] < 1 or not 0 < parsed[1] < 10**9:
-        raise ImproperlyConfigured(
-            f"CHAT_RATE_LIMIT must look like '20/10' (at most 20 messages in any "
-            f"10 seconds; N a whole number ≥ 1, S seconds > 0), got {text!r}."
-        )
-    return parsed
-
-
 def rate_key(user_id: int) -> str:
     return f"chat:rate:{user_id}"
 
@@ -64,7 +48,7 @@ def _script(client: aioredis.Redis):
 
 async def acquire(user_id: int) -> str | None:
     """Record one send by `user_id`: a token if within the limit, else None."""
-    limit, seconds = parse_rate(settings.CHAT_RATE_LIMIT)
+    limit, seconds = conf.rate_limit()
     token = uuid.uuid4().hex
     allowed = await _script(get_redis())(
         keys=[rate_key(user_id)], args=[limit, int(seconds * 1_000_000), token]

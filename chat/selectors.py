@@ -3,13 +3,10 @@ database_sync_to_async)."""
 
 from __future__ import annotations
 
-import re
-
 from django.db.models import Exists, OuterRef, Q
 
-from chat.models import SLUG_PATTERN, Message, Room
-
-_SLUG_RE = re.compile(SLUG_PATTERN)
+from chat.models import Message, Room
+from protocol.limits import SLUG_RE as _SLUG_RE
 
 
 class RoomNotFound(Exception):

@@ -2,17 +2,18 @@
 
 Thin: authorize, register with presence.api, and receive the site's joins
 and leaves through this process's one subscription to SITE_GROUP
-(project.relay). The only client frame it knows is `ping`.
+(realtime.relay). The only client frame it knows is `ping`.
 """
 
 from __future__ import annotations
 
-import json
-
+from accounts.sockets import UserSocket
 from presence import api as presence
-from project.groups import SITE_GROUP
-from project.relay import GroupRelay, LocalSocket, Relays, fan
-from project.sockets import FrameError, JsonSocket, parse_envelope
+from protocol import wire
+from realtime.groups import SITE_GROUP
+from realtime.outbound import LocalSocket
+from realtime.relay import GroupRelay, Relays, fan
+from realtime.sockets import FrameError, parse_envelope
 
 
 def parse_frame(text_data: str | None, bytes_data: bytes | None) -> dict:
@@ -32,7 +33,7 @@ class SiteRelay(GroupRelay):
     async def handle(self, event: dict) -> None:
         kind = event["type"]
         if kind in ("presence.join", "presence.leave") and event["room_id"] is None:
-            frame = json.dumps({"type": kind, "room": None, "user": event["user"]})
+            frame = wire.presence_change(kind, room=None, user=event["user"])
             # A socket's own user: the client has itself in presence.state.
             skip = event["user"]["id"] if kind == "presence.join" else None
             await fan(self.members, frame, skip_user=skip)
@@ -41,14 +42,12 @@ class SiteRelay(GroupRelay):
 _relays: Relays[SiteRelay] = Relays(SiteRelay)
 
 
-class PresenceConsumer(JsonSocket):
+class PresenceConsumer(UserSocket):
     registered = False
     local: LocalSocket | None = None
 
     async def connect(self) -> None:
-        self.user = self.scope["user"]
-        if not self.user.is_authenticated or not self.user.is_active:
-            await self.close()  # before accept: the client sees HTTP 403
+        if not await self.authenticate():
             return
         await self.watch_account()
         # Subscribe before registering and reading: whatever changes after the
@@ -61,9 +60,7 @@ class PresenceConsumer(JsonSocket):
         )
         self.registered = True
         users = await presence.online_users()
-        await self.send(
-            json.dumps({"type": "presence.state", "room": None, "users": users})
-        )
+        await self.send(wire.presence_state(room=None, users=users))
         self.local.start()
 
     async def leave(self) -> None:
@@ -83,4 +80,4 @@ class PresenceConsumer(JsonSocket):
             await self.send_error(error.code, error.detail, error.ref)
             return
         await presence.touch(socket_id=self.socket_id)
-        await self.send('{"type": "pong"}')
+        await self.send(wire.PONG)

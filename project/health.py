@@ -6,7 +6,7 @@ from asgiref.sync import sync_to_async
 from django.db import connection
 from django.http import JsonResponse
 
-from project.redis_pool import get_redis
+from realtime.redis_clients import get_redis
 
 CHECK_TIMEOUT = 2.0
 

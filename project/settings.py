@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "accounts",
     "chat",
     "presence",
+    "realtime",
 ]
 
 MIDDLEWARE = [

@@ -17,7 +17,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
-from project.localredis import LocalRedis
+from devserver.localredis import LocalRedis
 
 ORIGIN = "http://localhost"
 

@@ -15,8 +15,8 @@ import httpx
 from django.db import connection
 from websockets.asyncio.client import ClientConnection, connect
 
-from project.localredis import free_port, stop_process
-from project.serve import WS_MAX_SIZE
+from devserver.localredis import free_port, stop_process
+from devserver.serve import WS_MAX_SIZE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -18,3 +18,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": str(BASE_DIR / "var" / f"test-db-{os.getpid()}.sqlite3")
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Likewise on PostgreSQL: two runs at once (CI beside a developer) each
+    # get a test database of their own.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_chat_{os.getpid()}"}

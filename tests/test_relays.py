@@ -12,7 +12,7 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 
-from project.redis_pool import get_redis
+from realtime.redis_clients import get_redis
 from tests.chat.sockets import TIMEOUT, open_room
 from tests.conftest import asession_cookie_for, communicator
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chat import services
+from chat import services, store
 from chat.models import Message, Room
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +88,7 @@ def test_bulk_delete_leaves_tombstones(
     room = Room.objects.get(slug="general")
     author = make_user()
     ids = [
-        services.message_create(room=room, author=author, body=f"m{n}", client_id=None)[
+        store.message_create(room=room, author=author, body=f"m{n}", client_id=None)[
             0
         ].pk
         for n in range(3)

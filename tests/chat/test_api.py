@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.utils.crypto import get_random_string
 
-from chat import services
+from chat import services, store
 from chat.models import Message, Room
 
 pytestmark = pytest.mark.django_db
@@ -208,7 +208,7 @@ def test_create_room_duplicate_slug_is_409(api):
 
 def _post_messages(room: Room, author, count: int) -> None:
     for n in range(count):
-        services.message_create(room=room, author=author, body=f"m{n}", client_id=None)
+        store.message_create(room=room, author=author, body=f"m{n}", client_id=None)
 
 
 def test_messages_page_through_120_both_ways(api, ada):
@@ -240,7 +240,7 @@ def test_messages_page_through_120_both_ways(api, ada):
 
 def test_message_fields(api, ada):
     room = Room.objects.get(slug="general")
-    message, _ = services.message_create(
+    message, _ = store.message_create(
         room=room, author=ada, body="<b>hi</b> \U0001f600", client_id="c1"
     )
     (got,) = api.get("/api/rooms/general/messages/").json()["messages"]
@@ -374,7 +374,7 @@ def test_delete_message_permissions(ada, make_user):
     room = _room(owner, "den")
 
     def post() -> int:
-        return services.message_create(room=room, author=ada, body="x", client_id=None)[
+        return store.message_create(room=room, author=ada, body="x", client_id=None)[
             0
         ].pk
 

@@ -10,7 +10,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import connection
 
-from chat import ingest, services
+from chat import ingest, store
 from chat.models import Message, Room
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,14 +18,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_messages_create_takes_consecutive_seqs_in_order(general_room, make_user):
     ada, bob = make_user(), make_user()
-    services.message_create(room=general_room, author=ada, body="first", client_id=None)
+    store.message_create(room=general_room, author=ada, body="first", client_id=None)
     drafts = [
-        services.Draft(general_room, ada, "a", "c1"),
-        services.Draft(general_room, bob, "", None),  # invalid: the others go in
-        services.Draft(general_room, bob, "b", None),
-        services.Draft(general_room, ada, "x\x00", None),
+        store.Draft(general_room, ada, "a", "c1"),
+        store.Draft(general_room, bob, "", None),  # invalid: the others go in
+        store.Draft(general_room, bob, "b", None),
+        store.Draft(general_room, ada, "x\x00", None),
     ]
-    results = services.messages_create(drafts)
+    results = store.messages_create(drafts)
     assert isinstance(results[1], ValueError) and isinstance(results[3], ValueError)
     (a, a_created), (b, b_created) = results[0], results[2]
     assert (a.seq, b.seq, a_created, b_created) == (2, 3, True, True)
@@ -37,15 +37,15 @@ def test_messages_create_takes_consecutive_seqs_in_order(general_room, make_user
 
 def test_a_retry_inside_a_batch_stores_once_and_leaves_no_gap(general_room, make_user):
     ada = make_user()
-    stored, _ = services.message_create(
+    stored, _ = store.message_create(
         room=general_room, author=ada, body="hi", client_id="k"
     )
-    results = services.messages_create(
+    results = store.messages_create(
         [
-            services.Draft(general_room, ada, "new", None),
-            services.Draft(general_room, ada, "hi again", "k"),
-            services.Draft(general_room, ada, "twice", "t"),
-            services.Draft(general_room, ada, "twice", "t"),
+            store.Draft(general_room, ada, "new", None),
+            store.Draft(general_room, ada, "hi again", "k"),
+            store.Draft(general_room, ada, "twice", "t"),
+            store.Draft(general_room, ada, "twice", "t"),
         ]
     )
     assert results[1] == (stored, False)
@@ -59,13 +59,13 @@ async def test_concurrent_submits_are_batched_with_contiguous_seqs(
 ):
     authors = [await database_sync_to_async(make_user)() for _ in range(4)]
     sizes: list[int] = []
-    real = services.messages_create
+    real = store.messages_create
 
     def recording(drafts: list) -> list:
         sizes.append(len(drafts))
         return real(drafts)
 
-    monkeypatch.setattr(services, "messages_create", recording)
+    monkeypatch.setattr(store, "messages_create", recording)
 
     async def send(n: int):
         return await ingest.submit(
@@ -88,8 +88,8 @@ def test_one_batch_of_several_rooms_keeps_each_rooms_seqs(general_room, make_use
     gone = Room.objects.create(slug="gone", name="Gone")
     Room.objects.filter(pk=gone.pk).delete()  # deleted while its drafts waited
     rooms = [general_room, other, gone, other, general_room, other]
-    results = services.messages_create(
-        [services.Draft(room, ada, f"m{i}", None) for i, room in enumerate(rooms)]
+    results = store.messages_create(
+        [store.Draft(room, ada, f"m{i}", None) for i, room in enumerate(rooms)]
     )
     assert isinstance(results[2], Room.DoesNotExist)
     stored = [
@@ -118,8 +118,8 @@ def test_processes_writing_the_same_rooms_never_deadlock(make_user):
             barrier.wait()
             order = rooms[::-1] if reverse else rooms
             for n in range(25):
-                results = services.messages_create(
-                    [services.Draft(room, ada, f"{n}", None) for room in order]
+                results = store.messages_create(
+                    [store.Draft(room, ada, f"{n}", None) for room in order]
                 )
                 assert all(isinstance(r, tuple) for r in results), results
         finally:
@@ -140,13 +140,13 @@ async def test_concurrent_submits_to_many_rooms_share_transactions(
         await Room.objects.acreate(slug=f"room{i}", name=f"Room {i}") for i in range(4)
     ]
     batches: list[set[int]] = []
-    real = services.messages_create
+    real = store.messages_create
 
     def recording(drafts: list) -> list:
         batches.append({draft.room.pk for draft in drafts})
         return real(drafts)
 
-    monkeypatch.setattr(services, "messages_create", recording)
+    monkeypatch.setattr(store, "messages_create", recording)
     results = await asyncio.gather(
         *(
             ingest.submit(

@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from chat import services
+from chat import store
 from chat.models import Room
 from project.api import api
 
@@ -60,7 +60,7 @@ def logged_in(keep_db_connection, make_user) -> dict[str, str]:
     make_user("other")
     room = Room.objects.get(slug="general")
     for n in range(3):
-        services.message_create(room=room, author=user, body=f"m{n}", client_id=None)
+        store.message_create(room=room, author=user, body=f"m{n}", client_id=None)
     client = Client()
     client.force_login(user)
     return {

@@ -8,7 +8,8 @@ import threading
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from chat.ratelimit import allow_message, parse_rate, rate_key
+from chat.conf import parse_rate
+from chat.ratelimit import allow_message, rate_key
 
 
 @pytest.fixture

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from chat import selectors, services, wire
+from chat import selectors, serializers, services, store
 from chat.models import Message, Room
+from protocol import wire
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +65,7 @@ def test_banned_user_is_forbidden(secret, owner, make_user):
 def test_room_for_user_is_one_query(owner, django_assert_num_queries):
     with django_assert_num_queries(1):
         room = selectors.room_for_user(slug="general", user=owner)
-        wire.room_dict(room, 0)
+        serializers.room_dict(room, 0)
 
 
 def test_rooms_visible_to(secret, owner, make_user):
@@ -85,7 +86,7 @@ def test_rooms_visible_to(secret, owner, make_user):
 def test_rooms_visible_to_is_one_query(owner, django_assert_num_queries):
     with django_assert_num_queries(1):
         rooms = selectors.rooms_visible_to(owner)
-        [wire.room_dict(room, 0) for room in rooms]
+        [serializers.room_dict(room, 0) for room in rooms]
 
 
 def test_history_pages(owner, django_assert_num_queries):
@@ -106,19 +107,19 @@ def test_history_pages(owner, django_assert_num_queries):
     assert seqs(after=10, limit=3) == ([], False)
     with django_assert_num_queries(1):
         messages, _ = selectors.message_history(room=room, limit=50)
-        [wire.message_dict(m) for m in messages]
+        [serializers.message_dict(m) for m in messages]
     with pytest.raises(ValueError):
         selectors.message_history(room=room, before=3, after=1, limit=3)
 
 
 def test_history_includes_tombstones(owner):
     room = Room.objects.get(slug="general")
-    message, _ = services.message_create(
+    message, _ = store.message_create(
         room=room, author=owner, body="bye", client_id="c"
     )
     services.message_delete(message_id=message.pk, by=owner)
     (tomb,), _ = selectors.message_history(room=room, limit=5)
-    assert wire.message_dict(tomb) == {
+    assert serializers.message_dict(tomb) == {
         "id": message.pk,
         "seq": 1,
         "room": "general",
@@ -141,9 +142,7 @@ def test_timestamp_is_utc_with_z():
 
 def test_message_for_client_id(owner, make_user):
     room = Room.objects.get(slug="general")
-    message, _ = services.message_create(
-        room=room, author=owner, body="x", client_id="k"
-    )
+    message, _ = store.message_create(room=room, author=owner, body="x", client_id="k")
     assert selectors.message_for_client_id(author=owner, client_id="k") == message
     assert selectors.message_for_client_id(author=make_user(), client_id="k") is None
     assert selectors.message_for_client_id(author=owner, client_id="k\x00") is None

@@ -13,9 +13,9 @@ from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
-from chat import services
+from chat import services, store
 from chat.models import Message, Room
-from project.groups import ACCOUNTS_GROUP, room_group
+from realtime.groups import ACCOUNTS_GROUP, room_group
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ def test_concurrent_senders_get_contiguous_seqs(make_user):
 
     def send(i: int) -> list[int]:
         return [
-            services.message_create(
+            store.message_create(
                 room=room, author=authors[i], body=f"{i}-{n}", client_id=None
             )[0].seq
             for n in range(50)
@@ -71,14 +71,14 @@ def test_concurrent_retries_of_one_client_id_store_one_message(make_user):
 
     results = _in_threads(
         4,
-        lambda i: services.message_create(
+        lambda i: store.message_create(
             room=room, author=author, body="hello", client_id="c-1"
         ),
     )
     assert Message.objects.count() == 1
     assert sum(created for _, created in results) == 1
     assert {message.pk for message, _ in results} == {Message.objects.get().pk}
-    later, _ = services.message_create(
+    later, _ = store.message_create(
         room=room, author=author, body="next", client_id=None
     )
     assert later.seq == 2  # no seq was burnt by the losers
@@ -88,18 +88,16 @@ def test_lost_race_rolls_back_the_seq_and_returns_the_stored_message(
     room, make_user, monkeypatch
 ):
     author = make_user()
-    first, _ = services.message_create(
-        room=room, author=author, body="a", client_id="x"
-    )
+    first, _ = store.message_create(room=room, author=author, body="a", client_id="x")
     # As if another process inserted between our check and our insert.
-    real = services.message_for_client_id
+    real = store.message_for_client_id
     misses = iter([None])
     monkeypatch.setattr(
-        services,
+        store,
         "message_for_client_id",
         lambda **kw: next(misses, None) or real(**kw),
     )
-    again, created = services.message_create(
+    again, created = store.message_create(
         room=room, author=author, body="a", client_id="x"
     )
     assert (again.pk, created) == (first.pk, False)
@@ -110,9 +108,9 @@ def test_lost_race_rolls_back_the_seq_and_returns_the_stored_message(
 
 def test_client_id_is_idempotent_per_author(room, make_user):
     ada, bob = make_user(), make_user()
-    m1, c1 = services.message_create(room=room, author=ada, body="hi", client_id="k")
-    m2, c2 = services.message_create(room=room, author=ada, body="hi", client_id="k")
-    m3, c3 = services.message_create(room=room, author=bob, body="hi", client_id="k")
+    m1, c1 = store.message_create(room=room, author=ada, body="hi", client_id="k")
+    m2, c2 = store.message_create(room=room, author=ada, body="hi", client_id="k")
+    m3, c3 = store.message_create(room=room, author=bob, body="hi", client_id="k")
     assert (c1, c2, c3) == (True, False, True)
     assert m1.pk == m2.pk != m3.pk
     assert [m1.seq, m3.seq] == [1, 2]
@@ -122,7 +120,7 @@ def test_client_id_is_idempotent_per_author(room, make_user):
 def test_messages_without_client_id_are_never_merged(room, make_user):
     ada = make_user()
     for _ in range(3):
-        services.message_create(room=room, author=ada, body="same", client_id=None)
+        store.message_create(room=room, author=ada, body="same", client_id=None)
     assert Message.objects.count() == 3
 
 
@@ -132,7 +130,7 @@ def test_messages_without_client_id_are_never_merged(room, make_user):
 )
 def test_message_create_defends_its_input(room, make_user, body, client_id):
     with pytest.raises(ValueError):
-        services.message_create(
+        store.message_create(
             room=room, author=make_user(), body=body, client_id=client_id
         )
     room.refresh_from_db()
@@ -141,7 +139,7 @@ def test_message_create_defends_its_input(room, make_user, body, client_id):
 
 def test_message_create_counts_code_points(room, make_user):
     body = "😀" * 4000
-    message, _ = services.message_create(
+    message, _ = store.message_create(
         room=room, author=make_user(), body=body, client_id=None
     )
     message.refresh_from_db()
@@ -153,9 +151,9 @@ def test_delete_permissions(room, make_user, django_user_model):
     staff = make_user(is_staff=True)
 
     def post() -> Message:
-        return services.message_create(
-            room=room, author=author, body="x", client_id=None
-        )[0]
+        return store.message_create(room=room, author=author, body="x", client_id=None)[
+            0
+        ]
 
     with pytest.raises(PermissionDenied):
         services.message_delete(message_id=post().pk, by=other)
@@ -178,7 +176,7 @@ def test_delete_in_a_private_room_looks_missing_to_outsiders(make_user):
     secret = services.room_create(
         owner=owner, name="Secret", slug=None, private=True, members=[]
     )
-    message, _ = services.message_create(
+    message, _ = store.message_create(
         room=secret, author=owner, body="psst", client_id=None
     )
     with pytest.raises(Message.DoesNotExist):
@@ -192,7 +190,7 @@ async def test_delete_and_ban_broadcast_after_commit(make_user):
     room = await database_sync_to_async(services.room_create)(
         owner=owner, name="Loud", slug=None, private=False, members=[bob.username]
     )
-    message, _ = await database_sync_to_async(services.message_create)(
+    message, _ = await database_sync_to_async(store.message_create)(
         room=room, author=bob, body="oops", client_id=None
     )
     layer = get_channel_layer()

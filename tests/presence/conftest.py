@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from channels.layers import get_channel_layer
 
-from presence import heartbeat
+from presence import local
 
 # Small enough to keep expiry tests short, large enough for a loaded CI box.
 TTL = 1.0
@@ -71,4 +71,4 @@ async def listen() -> AsyncIterator[Callable]:
             await listener.task
         for group in groups:
             await listener.layer.group_discard(group, listener.channel)
-    await heartbeat.stop()
+    await local.stop()

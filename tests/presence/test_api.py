@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import random
 
-from presence import api, heartbeat
-from presence.redis import INDEX_KEY, scope_keys
-from project.groups import SITE_GROUP, room_group
+from presence import api, local
+from presence.scripts import INDEX_KEY, scope_keys
+from realtime.groups import SITE_GROUP, room_group
 
 from .conftest import HEARTBEAT, TTL
 
@@ -22,10 +22,10 @@ def kinds(events: list[dict]) -> list[tuple[str, int, int | None]]:
 
 async def crash(*socket_ids: str) -> None:
     """Forget sockets the way a killed process does: no disconnect runs."""
-    sockets = heartbeat.registry().sockets
+    sockets = local.registry().sockets
     for name in socket_ids:
         sockets.pop(name)
-    await heartbeat.stop()
+    await local.stop()
 
 
 async def test_two_tabs_are_one_presence(listen):
@@ -179,11 +179,11 @@ async def test_keys_of_a_room_share_one_hash_tag():
 
 async def test_the_heartbeat_stops_with_the_last_socket(fast_presence):
     await api.connect(socket_id="c", user=ALICE, room_id=None)
-    task = heartbeat.registry().task
+    task = local.registry().task
     assert task is not None and not task.done()
     await api.disconnect(socket_id="c")
     await asyncio.wait_for(task, HEARTBEAT * 4)
-    assert heartbeat.registry().task is None
+    assert local.registry().task is None
 
 
 async def test_presence_converges_after_a_redis_restart(redis_server, fast_presence):
@@ -196,7 +196,7 @@ async def test_presence_converges_after_a_redis_restart(redis_server, fast_prese
         assert asyncio.get_running_loop().time() < deadline, "did not converge"
         await asyncio.sleep(0.05)
     assert await api.room_members(7) == [ALICE]
-    assert not heartbeat.registry().task.done()
+    assert not local.registry().task.done()
     await api.disconnect(socket_id="c")
 
 
@@ -220,4 +220,4 @@ async def test_disconnect_while_redis_is_down_does_not_raise(redis_server):
         await api.disconnect(socket_id="c")
     finally:
         _start_in_this_thread(redis_server)
-    assert "c" not in heartbeat.registry().sockets
+    assert "c" not in local.registry().sockets

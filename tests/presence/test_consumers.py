@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import sync_to_async
 
-from chat.events import user_kicked
+from chat.broadcast import user_kicked
 from presence import api
 from tests.conftest import asession_cookie_for, communicator
 

@@ -1,6 +1,6 @@
 """What every socket of the site shares: JSON frames in, `error` frames out,
-the 4429 flood rule, account changes (accounts.live), and channels' consumer
-without a channel of its own or a thread hop per event.
+the 4429 flood rule, close-once, account events (realtime.account_events),
+and channels' consumer without a channel of its own or a thread hop per event.
 
 The room socket (chat.consumers) and the presence socket
 (presence.consumers) differ only in the frames they understand.
@@ -13,20 +13,19 @@ import json
 import time
 import uuid
 from collections import deque
-from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 
-from accounts.live import LiveSessionMixin
-from project.relay import LocalSocket
+from protocol import wire
+from realtime import codes
+from realtime.account_events import AccountWatcher
+from realtime.outbound import LocalSocket
 
 ERROR_WINDOW = 10.0  # seconds
 ERROR_LIMIT = 20  # error replies per window; the next one closes with 4429
-CLOSE_FLOODING = 4429
-CLOSE_TOO_FAR_BEHIND = 1013
 
 
 class FrameError(Exception):
@@ -37,13 +36,6 @@ class FrameError(Exception):
         self.code = code
         self.detail = detail
         self.ref = ref
-
-
-def error_frame(code: str, detail: str, ref: str | None = None) -> str:
-    frame: dict[str, Any] = {"type": "error", "code": code, "detail": detail}
-    if ref is not None:
-        frame["ref"] = ref
-    return json.dumps(frame)
 
 
 def parse_envelope(text: str | None) -> tuple[dict, str, str | None]:
@@ -68,7 +60,7 @@ def parse_envelope(text: str | None) -> tuple[dict, str, str | None]:
     return data, kind, ref
 
 
-class JsonSocket(LiveSessionMixin, AsyncWebsocketConsumer):
+class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
     """Base of the site's sockets. Subclasses implement `leave()` (give up
     presence and subscriptions), call `watch_account()` once the user is
     known, and may call `send_error`."""
@@ -79,7 +71,7 @@ class JsonSocket(LiveSessionMixin, AsyncWebsocketConsumer):
     async def __call__(self, scope, receive, send) -> None:
         # Unlike channels' consumer, no channel-layer channel of its own:
         # rooms, site presence and account events reach the socket through
-        # one relay per process each (project.relay). The client's frames are
+        # one relay per process each (realtime.relay). The client's frames are
         # then the only input, read in place, with no task per frame.
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
@@ -107,10 +99,10 @@ class JsonSocket(LiveSessionMixin, AsyncWebsocketConsumer):
         while errors and now - errors[0] > ERROR_WINDOW:
             errors.popleft()
         if len(errors) >= ERROR_LIMIT:
-            await self.close_with(CLOSE_FLOODING)
+            await self.close_with(codes.FLOODING)
             return
         errors.append(now)
-        await self.send(error_frame(code, detail, ref))
+        await self.send(wire.error(code, detail, ref))
 
     async def leave(self) -> None:
         """Give up presence and room subscriptions (idempotent)."""
@@ -123,7 +115,7 @@ class JsonSocket(LiveSessionMixin, AsyncWebsocketConsumer):
         )
 
     async def _too_far_behind(self) -> None:
-        await self.close_with(CLOSE_TOO_FAR_BEHIND)
+        await self.close_with(codes.TOO_FAR_BEHIND)
 
     async def close_with(self, code: int) -> None:
         # Account events and the 1013 rule reach the socket from relays'

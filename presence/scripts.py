@@ -1,4 +1,4 @@
-"""Presence keys and the Lua scripts that change them: all Redis code of presence.
+"""Presence keys and the Lua scripts that change them (run by presence.store).
 
 Key layout
 ----------

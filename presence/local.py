@@ -5,7 +5,7 @@ its own sockets only (which user, which room): who is present anywhere is read
 from Redis. Once per PRESENCE_HEARTBEAT one task refreshes all of them in one
 pipeline and sweeps what other processes left behind; no timer per socket.
 
-Redis clients belong to one event loop (project.redis_pool), so registry and
+Redis clients belong to one event loop (realtime.redis_clients), so registry and
 task are per running loop too: a server has one, the test suite has many.
 """
 
@@ -17,12 +17,10 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-if TYPE_CHECKING:
-    from presence.api import UserRef
+from protocol.wire import UserRef
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """`make run`: serve HTTP and WebSockets with uvicorn, with a private Redis
 when REDIS_URL is unset.
 
-    python -m project.serve [--workers N]
+    python -m devserver.serve [--workers N]
 
 HOST and PORT say where to listen (PROTOCOL.md, Configuration).
 """
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
     redis = None
     if not os.environ.get("REDIS_URL"):
-        from project.localredis import LocalRedis
+        from devserver.localredis import LocalRedis
 
         redis = LocalRedis(BASE_DIR / "var" / "redis").start()
         os.environ["REDIS_URL"] = redis.url

@@ -1,0 +1,73 @@
+"""What the room's sockets and the account relays learn of a stored change:
+new messages, deletions, typing and bans, as channel-layer events
+(protocol.events) with the frames already encoded, so a broadcast to many
+sockets serializes each frame once (chat.fanout writes it as it is).
+
+Callers send only what is committed: chat.sending after the store, and
+services through `after_commit` once their transaction commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from chat.models import Message
+from chat.serializers import message_dict
+from protocol import events, wire
+from protocol.wire import UserRef
+from realtime import codes
+from realtime.account_events import send_event
+from realtime.groups import room_group
+
+logger = logging.getLogger(__name__)
+
+
+async def message_created(message: Message) -> str:
+    """The stored message to its room; returns the `message` frame."""
+    frame = wire.message(message_dict(message))
+    await get_channel_layer().group_send(
+        room_group(message.room_id), events.chat_message(seq=message.seq, frame=frame)
+    )
+    return frame
+
+
+async def message_deleted(
+    *, room_id: int, slug: str, message_id: int, seq: int
+) -> None:
+    """Tell the room's sockets that a message became a tombstone."""
+    frame = wire.message_deleted(id=message_id, seq=seq, room=slug)
+    await get_channel_layer().group_send(
+        room_group(room_id), events.chat_deleted(frame=frame)
+    )
+
+
+async def typing(*, room_id: int, slug: str, user: UserRef, active: bool) -> None:
+    frame = wire.typing(room=slug, user=user, active=active)
+    await get_channel_layer().group_send(
+        room_group(room_id), events.chat_typing(user_id=user["id"], frame=frame)
+    )
+
+
+async def user_kicked(
+    *, user_id: int, room_id: int | None, code: int = codes.FORBIDDEN
+) -> None:
+    """Close the user's sockets to one room (room_id None: all of them)."""
+    await send_event(events.user_kick(user_id=user_id, room_id=room_id, code=code))
+
+
+def after_commit(send: Callable[..., Awaitable[None]], **kwargs: object) -> None:
+    """Run the broadcast `send(**kwargs)` once the current transaction commits
+    (from sync code: a service, the admin)."""
+
+    def run() -> None:
+        async_to_sync(send)(**kwargs)
+
+    # A named function, not a partial: Django's robust on_commit logs a
+    # failure by the callback's __qualname__.
+    run.__qualname__ = f"broadcast.{send.__name__}"
+    transaction.on_commit(run, robust=True)

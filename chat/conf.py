@@ -1,0 +1,36 @@
+"""Settings of the chat app, read and parsed in one place (as allauth's
+app_settings), and checked at start-up by chat.checks: a bad value stops
+`manage.py check` and the server with one sentence, not the first message."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+def parse_rate(text: str) -> tuple[int, float]:
+    """ "N/S" → (N messages, S seconds); ImproperlyConfigured says how to fix."""
+    count, _, seconds = str(text).partition("/")
+    try:
+        parsed = int(count.strip()), float(seconds.strip())
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed[0] < 1 or not 0 < parsed[1] < 10**9:
+        raise ImproperlyConfigured(
+            f"CHAT_RATE_LIMIT must look like '20/10' (at most 20 messages in any "
+            f"10 seconds; N a whole number ≥ 1, S seconds > 0), got {text!r}."
+        )
+    return parsed
+
+
+_parsed: dict[str, tuple[int, float]] = {}
+
+
+def rate_limit() -> tuple[int, float]:
+    """CHAT_RATE_LIMIT as (messages, seconds). Read on each use (tests
+    override it), parsed once per distinct value."""
+    text = settings.CHAT_RATE_LIMIT
+    found = _parsed.get(text)
+    if found is None:
+        found = _parsed[text] = parse_rate(text)
+    return found

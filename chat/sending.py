@@ -1,0 +1,59 @@
+"""Sending a message: the rule of PROTOCOL.md's `message.send`, as one
+service the room socket calls.
+
+1. The user's rate limit (CHAT_RATE_LIMIT, across processes: chat.ratelimit).
+2. An idempotent retry (the same client_id again) is free: never rate
+   limited, never stored twice; the sender alone gets the stored message.
+3. Stored first (chat.ingest batches the process's pending sends into one
+   transaction), broadcast second (chat.broadcast): whatever a client is
+   shown is in history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from channels.db import database_sync_to_async
+
+from chat import broadcast, ingest, ratelimit, selectors
+from chat.models import Room
+from chat.serializers import message_dict
+from protocol import wire
+
+
+class RateLimited(Exception):
+    """Over CHAT_RATE_LIMIT, and not a retry of a stored message."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    frame: str  # the `message` frame
+    # False: an idempotent retry; nothing was broadcast, so the sender gets
+    # `frame` itself. True: the room (sender included) gets it by broadcast.
+    created: bool
+
+
+async def message_send(*, room: Room, author, body: str, client_id: str | None) -> Sent:
+    """Store and broadcast one message; RateLimited or ValueError (a body
+    the store refuses) otherwise, with nothing stored and no token spent."""
+    token = await ratelimit.acquire(author.id)
+    if token is None:
+        # An idempotent retry is never rate limited: look for it first.
+        stored = client_id and await database_sync_to_async(
+            selectors.message_for_client_id
+        )(author=author, client_id=client_id)
+        if not stored:
+            raise RateLimited
+        return Sent(wire.message(message_dict(stored)), created=False)
+    try:
+        # Returns a stored retry itself (created=False): no look-up first.
+        message, created = await ingest.submit(
+            room=room, author=author, body=body, client_id=client_id
+        )
+    except ValueError:
+        await ratelimit.release(author.id, token)
+        raise
+    if not created:
+        await ratelimit.release(author.id, token)  # a retry does not count
+        return Sent(wire.message(message_dict(message)), created=False)
+    return Sent(await broadcast.message_created(message), created=True)

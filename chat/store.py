@@ -1,0 +1,143 @@
+"""Storing messages with the room's next seq, one or a batch at a time
+(sync ORM; chat.ingest calls these on the database thread)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+
+from chat import seqs
+from chat.models import Message, Room
+from chat.selectors import message_for_client_id
+from protocol.limits import body_problem, client_id_problem
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def message_create(
+    *, room: Room, author, body: str, client_id: str | None
+) -> tuple[Message, bool]:
+    """Store a message with the room's next seq; (message, created).
+
+    The same (author, client_id) again stores nothing and returns the stored
+    message with created=False. The caller strips and validates `body`; this
+    checks again and raises ValueError on an empty or over-long body.
+    """
+    _check_message(body, client_id)
+
+    # No look-up of the client_id first: retries are rare, and the unique
+    # constraint below catches them for the price of a rolled-back insert,
+    # where a look-up would cost every message a query (bench/).
+    try:
+        with transaction.atomic():
+            seq = seqs.next_seq(room.pk)
+            message = Message.objects.create(
+                room=room, seq=seq, author=author, body=body, client_id=client_id
+            )
+    except IntegrityError:
+        # A concurrent retry with the same client_id won the race.
+        existing = (
+            message_for_client_id(author=author, client_id=client_id)
+            if client_id is not None
+            else None
+        )
+        if existing is None:
+            raise
+        return existing, False
+    room.last_seq = seq
+    return message, True
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A message to store: what message_create takes."""
+
+    room: Room
+    author: User
+    body: str
+    client_id: str | None
+
+
+def messages_create(drafts: list[Draft]) -> list[tuple[Message, bool] | Exception]:
+    """Store several messages, of one room or many, in one transaction; per
+    draft, what message_create would return, or the exception it would raise.
+    Each room's messages take consecutive seqs in the order given.
+
+    One transaction for many messages is what lets a busy process keep up
+    (chat.ingest batches what arrives while the database is busy). Rooms'
+    seqs are raised in room-id order, so processes writing to the same rooms
+    take the rows' locks in one order and never deadlock.
+    """
+    results: list[tuple[Message, bool] | Exception | None] = [None] * len(drafts)
+    by_room: dict[int, list[int]] = {}
+    for index, draft in enumerate(drafts):
+        try:
+            _check_message(draft.body, draft.client_id)
+        except ValueError as error:
+            results[index] = error
+        else:
+            by_room.setdefault(draft.room.pk, []).append(index)
+    rows: dict[int, Message] = {}
+    try:
+        with transaction.atomic():
+            lasts = seqs.next_seqs(
+                {room: len(found) for room, found in by_room.items()}
+            )
+            for room_id, indexes in by_room.items():
+                last = lasts.get(room_id)
+                if last is None:
+                    for i in indexes:
+                        results[i] = Room.DoesNotExist(f"Room {room_id} is gone.")
+                    continue
+                first = last - len(indexes) + 1
+                for offset, i in enumerate(indexes):
+                    draft = drafts[i]
+                    rows[i] = Message(
+                        room=draft.room,
+                        seq=first + offset,
+                        author=draft.author,
+                        body=draft.body,
+                        client_id=draft.client_id,
+                    )
+            Message.objects.bulk_create(rows.values())
+    except IntegrityError:
+        # A retry among them: one by one, each deciding for itself.
+        for i in rows:
+            draft = drafts[i]
+            try:
+                results[i] = message_create(
+                    room=draft.room,
+                    author=draft.author,
+                    body=draft.body,
+                    client_id=draft.client_id,
+                )
+            except Exception as error:
+                results[i] = error
+        return results
+    if rows and next(iter(rows.values())).pk is None:
+        _fill_ids(rows.values())  # SQLite before 3.35 returns no ids
+    for i, row in rows.items():
+        row.room.last_seq = max(row.room.last_seq, row.seq)
+        results[i] = (row, True)
+    return results
+
+
+def _fill_ids(rows) -> None:
+    for row in rows:
+        row.pk = Message.objects.values_list("pk", flat=True).get(
+            room_id=row.room_id, seq=row.seq
+        )
+
+
+def _check_message(body: str, client_id: str | None) -> None:
+    # The frame parser refuses these already (chat.frames); this is the
+    # last line of defence for every other caller, with the same rules.
+    problem = body_problem(body)
+    if problem is not None:
+        raise ValueError(problem[1])
+    sentence = client_id_problem(client_id)
+    if sentence is not None:
+        raise ValueError(sentence)

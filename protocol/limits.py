@@ -1,0 +1,57 @@
+"""Limits of PROTOCOL.md, shared by client frames, JSON schemas and models."""
+
+import re
+
+MAX_BODY = 4000  # code points, after str.strip()
+MAX_CLIENT_ID = 64
+MAX_ROOM_NAME = 80
+MAX_ROOM_DESCRIPTION = 500
+MAX_SLUG = 50
+MAX_USERNAME = 150
+MAX_DISPLAY_NAME = 50
+
+# A room's slug is a Django slug, lower case, 1 to 50 characters.
+SLUG_PATTERN = r"^[-a-z0-9_]{1,50}$"
+SLUG_RE = re.compile(SLUG_PATTERN)
+
+# (min, max, default) of `limit` on history requests.
+HISTORY_BEFORE_LIMIT = (1, 100, 50)
+HISTORY_AFTER_LIMIT = (1, 500, 100)
+API_HISTORY_LIMIT = (1, 100, 50)
+
+INITIAL_HISTORY = 50  # messages in the first history frame
+RESUME_HISTORY = 500  # at most, in the first frame of a resume (?after=)
+
+# Largest value a 64-bit signed id or seq column holds: a bigger number in a
+# query would make the database driver raise instead of finding nothing.
+MAX_INT64 = 2**63 - 1
+
+
+def body_problem(body: object) -> tuple[str, str] | None:
+    """(error code, sentence) when `body`, already stripped, breaks the
+    message.send rules; None when it is fine."""
+    if not isinstance(body, str):
+        return "bad_request", "`body` is required and must be text."
+    if not body:
+        return "bad_request", "`body` is empty."
+    if len(body) > MAX_BODY:
+        return "too_long", f"`body` is longer than {MAX_BODY} characters."
+    # PostgreSQL cannot store NUL in text; refusing it everywhere keeps
+    # SQLite and PostgreSQL deployments alike.
+    if "\x00" in body:
+        return "bad_request", "`body` must not contain NUL characters."
+    return None
+
+
+def client_id_problem(client_id: object) -> str | None:
+    """A sentence when `client_id` (None: absent) is not 1 to 64 characters of
+    text without NUL; None when it is fine."""
+    if client_id is None:
+        return None
+    if (
+        not isinstance(client_id, str)
+        or not 1 <= len(client_id) <= MAX_CLIENT_ID
+        or "\x00" in client_id
+    ):
+        return f"`client_id` must be text of 1 to {MAX_CLIENT_ID} characters, no NUL."
+    return None

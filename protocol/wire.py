@@ -1,0 +1,101 @@
+"""Every frame the server sends (PROTOCOL.md, Server → client), one function
+each, encoded once here so a field can only ever be spelt one way.
+
+The functions take plain values (a UserRef, a MessageDict), never models:
+chat.serializers turns a stored Message into a MessageDict. The JSON text is
+json.dumps' default spelling, which clients and the benchmark already parse.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, TypedDict
+
+
+class UserRef(TypedDict):
+    id: int
+    username: str
+    display_name: str
+
+
+class MessageDict(TypedDict):
+    """PROTOCOL.md Message: the `message` frame without `type`."""
+
+    id: int
+    seq: int
+    room: str
+    user: UserRef
+    body: str
+    created_at: str
+    client_id: str | None
+    deleted: bool
+
+
+def user_ref(*, id: int, username: str, display_name: str) -> UserRef:
+    """UserRef with display_name falling back to the username."""
+    return {
+        "id": int(id),
+        "username": str(username),
+        "display_name": str(display_name or username),
+    }
+
+
+def timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC with a `Z`, as pydantic writes it (so the JSON API's
+    response schemas re-serialize a wire dict to the very same text)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def encode(frame: dict[str, Any]) -> str:
+    return json.dumps(frame)
+
+
+def message(msg: MessageDict) -> str:
+    return encode({"type": "message", **msg})
+
+
+def message_deleted(*, id: int, seq: int, room: str) -> str:
+    return encode({"type": "message.deleted", "id": id, "seq": seq, "room": room})
+
+
+def history(
+    *, room: str, messages: Iterable[MessageDict], has_more: bool, **echo: int
+) -> str:
+    """`echo`: the `before` or `after` of the request being answered."""
+    return encode(
+        {
+            "type": "history",
+            "room": room,
+            "messages": list(messages),
+            "has_more": has_more,
+            **echo,
+        }
+    )
+
+
+def presence_state(*, room: str | None, users: list[UserRef]) -> str:
+    return encode({"type": "presence.state", "room": room, "users": users})
+
+
+def presence_change(kind: str, *, room: str | None, user: UserRef) -> str:
+    """`presence.join` or `presence.leave` (`kind`)."""
+    if kind not in ("presence.join", "presence.leave"):
+        raise ValueError(kind)
+    return encode({"type": kind, "room": room, "user": user})
+
+
+def typing(*, room: str, user: UserRef, active: bool) -> str:
+    return encode({"type": "typing", "room": room, "user": user, "active": active})
+
+
+PONG = '{"type": "pong"}'
+
+
+def error(code: str, detail: str, ref: str | None = None) -> str:
+    """An `error` frame; `ref` is the offending frame's client_id."""
+    frame: dict[str, Any] = {"type": "error", "code": code, "detail": detail}
+    if ref is not None:
+        frame["ref"] = ref
+    return encode(frame)

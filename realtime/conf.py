@@ -1,0 +1,12 @@
+"""Settings of the socket runtime, read in one place (as allauth's
+app_settings) and checked at start-up (realtime.checks)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def socket_backlog() -> int:
+    """Frames that may wait for one slow socket before it is closed with 1013
+    (CHAT_SOCKET_BACKLOG). Read on each use: tests override it."""
+    return settings.CHAT_SOCKET_BACKLOG
