@@ -26,10 +26,10 @@ from bench.servers import (
     Database,
     drop_postgres,
     postgres_available,
-    raise_nofile,
     start_redis,
     var_dir,
 )
+from devserver.processes import raise_nofile
 
 
 @dataclass

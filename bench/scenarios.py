@@ -29,7 +29,7 @@ class Deployment:
     kind: str
     urls: list[str]
     pids: dict[str, int]  # name -> pid, measured with psutil
-    cookies: dict  # from bench_users: cookie_name, users, rooms
+    cookies: dict  # from bench.seed: cookie_name, users, rooms
     http_url: str | None = None  # our JSON API (None for the ceiling)
     notes: list[str] = field(default_factory=list)
 

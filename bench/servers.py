@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
+import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
-from devserver.localredis import LocalRedis, free_port, stop_process
+from devserver.localredis import LocalRedis
+from devserver.processes import ChatProcess, ChildProcess
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -30,15 +28,6 @@ PG_URL = "postgres://postgres@127.0.0.1:5432/"
 PG_NAME = "chat_bench"
 # The chat's per-user limit (20/10) would refuse a load test at once.
 RATE_LIMIT = "1000000/10"
-
-
-def raise_nofile() -> None:
-    """Raise the open-files limit to the hard limit (1,000+ sockets)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY:
-        hard = 1 << 20
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def server_env(*, database_url: str, redis_url: str) -> dict[str, str]:
@@ -56,16 +45,16 @@ def server_env(*, database_url: str, redis_url: str) -> dict[str, str]:
     }
 
 
-def _manage(args: list[str], env: dict[str, str]) -> str:
+def _run(args: list[str], env: dict[str, str]) -> str:
     done = subprocess.run(
-        [sys.executable, "manage.py", *args],
+        [sys.executable, *args],
         cwd=BASE_DIR,
         env=env,
         capture_output=True,
         text=True,
     )
     if done.returncode:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"python {' '.join(args)} failed:\n{done.stderr[-3000:]}")
     return done.stdout
 
 
@@ -117,11 +106,12 @@ class Database:
             _recreate_postgres()
             self.url = PG_URL + PG_NAME
         env = server_env(database_url=self.url, redis_url=redis_url)
-        _manage(["migrate", "--noinput"], env)
+        _run(["manage.py", "migrate", "--noinput"], env)
         out = var_dir() / f"cookies-{self.kind}.json"
-        _manage(
+        _run(
             [
-                "bench_users",
+                "-m",
+                "bench.seed",
                 f"--count={self.users}",
                 f"--rooms={self.rooms}",
                 f"--out={out}",
@@ -132,105 +122,33 @@ class Database:
         return self
 
 
-class Process:
-    """A server child process with its pid for psutil, on a free port."""
+class ChatServer(ChatProcess):
+    """Our server: uvicorn with devserver.serve's options, DEBUG off."""
 
-    name = "server"
+    log_level = "warning"
+
+    def __init__(self, *, database: Database, redis_url: str) -> None:
+        super().__init__(log_dir=var_dir())
+        self.database = database
+        self.redis_url = redis_url
+
+    def env(self) -> dict[str, str]:
+        return server_env(database_url=self.database.url, redis_url=self.redis_url)
+
+
+class CeilingServer(ChildProcess):
+    name = "ceiling"
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-        self.log_path = var_dir() / f"{self.name}-{self.port}.log"
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
-
-    @property
-    def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__(log_dir=var_dir())
 
     def command(self) -> list[str]:
-        raise NotImplementedError
+        return [sys.executable, "-m", "bench.ceiling", "--port", str(self.port)]
 
     def env(self) -> dict[str, str]:
         return dict(os.environ)
 
     def ready(self) -> bool:
-        raise NotImplementedError
-
-    def start(self, timeout: float = 60.0) -> Process:
-        var_dir().mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            self.command(),
-            cwd=BASE_DIR,
-            env=self.env(),
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=raise_nofile,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"{self.name} exited: {self.log_path.read_text()[-2000:]}"
-                )
-            try:
-                if self.ready():
-                    return self
-            except (httpx.HTTPError, OSError):
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"{self.name} did not start: see {self.log_path}")
-
-    def stop(self) -> None:
-        stop_process(self.process)
-        if getattr(self, "_log", None):
-            self._log.close()
-
-
-UVICORN = (
-    "import uvicorn; from devserver.serve import uvicorn_options; "
-    "uvicorn.run('project.asgi:application', access_log=False, log_level='warning', "
-    "**uvicorn_options('127.0.0.1', {port}))"
-)
-
-
-class ChatServer(Process):
-    """Our server: uvicorn with devserver.serve's options, DEBUG off."""
-
-    name = "chat"
-
-    def __init__(self, *, database: Database, redis_url: str) -> None:
-        super().__init__()
-        self.database = database
-        self.redis_url = redis_url
-
-    def command(self) -> list[str]:
-        return [sys.executable, "-c", UVICORN.format(port=self.port)]
-
-    def env(self) -> dict[str, str]:
-        return server_env(database_url=self.database.url, redis_url=self.redis_url)
-
-    def ready(self) -> bool:
-        return httpx.get(f"{self.http_url}/healthz", timeout=2).status_code == 200
-
-
-class CeilingServer(Process):
-    name = "ceiling"
-
-    def command(self) -> list[str]:
-        return [sys.executable, "-m", "bench.ceiling", "--port", str(self.port)]
-
-    def ready(self) -> bool:
-        import socket
-
         with socket.create_connection(("127.0.0.1", self.port), 0.5):
             return True
 
