@@ -5,14 +5,23 @@ Registered by PresenceConfig.ready(): `from presence import checks`.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.checks import Error, register
+
+from presence import conf
 
 
 @register()
 def presence_timings(app_configs: object = None, **kwargs: object) -> list[Error]:
     """A heartbeat must come well inside the TTL, or live sockets expire."""
-    ttl, heartbeat = settings.PRESENCE_TTL, settings.PRESENCE_HEARTBEAT
+    try:
+        ttl, heartbeat = conf.ttl(), conf.heartbeat()
+    except (TypeError, ValueError):
+        return [
+            Error(
+                "PRESENCE_TTL and PRESENCE_HEARTBEAT must be numbers of seconds.",
+                id="presence.E002",
+            )
+        ]
     if heartbeat <= 0 or ttl <= heartbeat:
         return [
             Error(

@@ -18,8 +18,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from django.conf import settings
-
+from presence import conf
 from protocol.wire import UserRef
 
 logger = logging.getLogger(__name__)
@@ -60,7 +59,7 @@ def registry() -> Registry:
 
 def interval() -> float:
     """Seconds between two refreshes (read on each use: tests override it)."""
-    return float(settings.PRESENCE_HEARTBEAT)
+    return conf.heartbeat()
 
 
 def ensure_running(tick: Callable[[], Awaitable[object]]) -> None:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from django.conf import settings
-
+from presence import conf
 from presence.local import Socket
 from presence.scripts import INDEX_KEY, scope_keys, scripts_for
 from protocol.wire import UserRef
@@ -24,7 +23,7 @@ Change = tuple[int | None, UserRef]
 
 
 def _ttl_ms() -> int:
-    return int(float(settings.PRESENCE_TTL) * 1000)
+    return int(conf.ttl() * 1000)
 
 
 def scopes_of(socket: Socket) -> list[int | None]:

@@ -13,8 +13,16 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.layers import get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.core import checks  # noqa: E402
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
 from project.routing import websocket_urlpatterns  # noqa: E402
+
+# uvicorn runs no system checks: a bad setting (CHAT_RATE_LIMIT="fast")
+# stops the server here with its sentence, not at the first message.
+_serious = [error for error in checks.run_checks() if error.is_serious()]
+if _serious:
+    raise ImproperlyConfigured("\n".join(str(error) for error in _serious))
 
 # Build the channel layer now, not on the first socket: a misconfigured layer
 # fails at start-up, and the first user does not wait for its imports.

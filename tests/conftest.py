@@ -11,15 +11,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import redis
-from asgiref.sync import sync_to_async
 from channels.layers import channel_layers
-from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.test import Client
 
 from devserver.localredis import LocalRedis
-
-ORIGIN = "http://localhost"
 
 
 def _point_at_redis(url: str) -> None:
@@ -73,37 +68,6 @@ def make_user(django_user_model) -> Callable:
         return django_user_model.objects.create_user(username=username, **fields)
 
     return make
-
-
-def session_cookie_for(user) -> str:
-    """Log the user in through Django's session machinery; the `sessionid`."""
-    client = Client()
-    client.force_login(user)
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
-
-
-async def asession_cookie_for(user) -> str:
-    return await sync_to_async(session_cookie_for)(user)
-
-
-def communicator(
-    path: str,
-    session_key: str | None = None,
-    *,
-    origin: str | None = ORIGIN,
-    application=None,
-) -> WebsocketCommunicator:
-    """A WebsocketCommunicator around the real ASGI application."""
-    if application is None:
-        from project.asgi import application
-    headers = []
-    if origin is not None:
-        headers.append((b"origin", origin.encode()))
-    if session_key is not None:
-        headers.append(
-            (b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode())
-        )
-    return WebsocketCommunicator(application, path, headers=headers)
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from channels.db import database_sync_to_async
 from django.test import Client
 
 from project.settings import BASE_DIR
-from tests.chat.sockets import TIMEOUT, open_room
-from tests.conftest import communicator, session_cookie_for
-from tests.servers import ServerProcess, database_url_for_tests
+from tests.helpers.servers import ServerProcess, database_url_for_tests
+from tests.helpers.sessions import session_cookie_for
+from tests.helpers.sockets import TIMEOUT, communicator, open_room
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

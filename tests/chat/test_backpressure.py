@@ -12,8 +12,9 @@ import socket
 import pytest
 from asgiref.sync import sync_to_async
 
-from tests.conftest import ORIGIN, session_cookie_for
-from tests.servers import ServerProcess
+from tests.helpers.servers import ServerProcess
+from tests.helpers.sessions import session_cookie_for
+from tests.helpers.sockets import ORIGIN
 
 
 def stuck_client(port: int, key: str) -> socket.socket:

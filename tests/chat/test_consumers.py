@@ -9,8 +9,8 @@ import pytest
 from channels.db import database_sync_to_async
 
 from chat.models import Message, Room
-from tests.chat.sockets import TIMEOUT, open_room, send_message
-from tests.conftest import asession_cookie_for, communicator
+from tests.helpers.sessions import asession_cookie_for
+from tests.helpers.sockets import TIMEOUT, communicator, open_room, send_message
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -15,8 +15,9 @@ from channels.db import database_sync_to_async
 from websockets.asyncio.client import ClientConnection, connect
 
 from chat.models import Room
-from tests.conftest import ORIGIN, session_cookie_for
-from tests.servers import ServerProcess
+from tests.helpers.servers import ServerProcess
+from tests.helpers.sessions import session_cookie_for
+from tests.helpers.sockets import ORIGIN
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

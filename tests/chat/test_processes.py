@@ -12,8 +12,8 @@ from asgiref.sync import sync_to_async
 from websockets.asyncio.client import ClientConnection
 
 from chat.models import Message
-from tests.conftest import session_cookie_for
-from tests.servers import ServerProcess
+from tests.helpers.servers import ServerProcess
+from tests.helpers.sessions import session_cookie_for
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 from playwright.async_api import expect
 
 from chat.services import room_create
-from tests.e2e.conftest import E2E, message, send, wait_connected
+from tests.helpers.browser import E2E, message, send, wait_connected
 
 pytestmark = E2E
 PASSWORD = "correct horse battery staple"

@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 from playwright.async_api import expect
 
 from chat.services import room_create
-from tests.e2e.conftest import E2E, message, present, send
+from tests.helpers.browser import E2E, message, present, send
 
 pytestmark = E2E
 

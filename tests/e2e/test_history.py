@@ -6,8 +6,8 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from playwright.async_api import expect
 
-from chat.services import message_create
-from tests.e2e.conftest import E2E, seqs
+from chat.store import message_create
+from tests.helpers.browser import E2E, seqs
 
 pytestmark = E2E
 SEEDED = 120

@@ -12,8 +12,8 @@ from django.utils import timezone
 from playwright.async_api import expect
 
 from chat.models import Message
-from chat.services import message_create
-from tests.e2e.conftest import E2E, PHONE, message, send
+from chat.store import message_create
+from tests.helpers.browser import E2E, PHONE, message, send
 
 pytestmark = E2E
 

@@ -10,8 +10,8 @@ import pytest
 from channels.db import database_sync_to_async
 from playwright.async_api import expect
 
-from tests.e2e.conftest import E2E, SERVER_ENV, message, send, seqs
-from tests.servers import ServerProcess
+from tests.helpers.browser import E2E, SERVER_ENV, message, send, seqs
+from tests.helpers.servers import ServerProcess
 
 pytestmark = E2E
 

@@ -8,7 +8,7 @@ import re
 from channels.db import database_sync_to_async
 from playwright.async_api import expect
 
-from tests.e2e.conftest import E2E, message, present, send, wait_connected
+from tests.helpers.browser import E2E, message, present, send, wait_connected
 
 pytestmark = E2E
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from channels.db import database_sync_to_async
 from playwright.async_api import expect
 
-from tests.e2e.conftest import DESKTOP, E2E, PHONE, message, send
+from tests.helpers.browser import DESKTOP, E2E, PHONE, message, send
 
 pytestmark = E2E
 DOCS = Path(__file__).resolve().parents[2] / "docs"

@@ -10,10 +10,7 @@ import pytest
 from channels.layers import get_channel_layer
 
 from presence import local
-
-# Small enough to keep expiry tests short, large enough for a loaded CI box.
-TTL = 1.0
-HEARTBEAT = 0.25
+from tests.helpers.presence import HEARTBEAT, TTL
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ import random
 from presence import api, local
 from presence.scripts import INDEX_KEY, scope_keys
 from realtime.groups import SITE_GROUP, room_group
-
-from .conftest import HEARTBEAT, TTL
+from tests.helpers.presence import HEARTBEAT, TTL
 
 ALICE = {"id": 1, "username": "alice", "display_name": "Alice"}
 BOB = {"id": 2, "username": "bob", "display_name": "bob"}

@@ -7,7 +7,8 @@ from asgiref.sync import sync_to_async
 
 from chat.broadcast import user_kicked
 from presence import api
-from tests.conftest import asession_cookie_for, communicator
+from tests.helpers.sessions import asession_cookie_for
+from tests.helpers.sockets import communicator
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,8 +14,9 @@ from django.conf import settings
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import ORIGIN, asession_cookie_for
-from tests.servers import ServerProcess
+from tests.helpers.servers import ServerProcess
+from tests.helpers.sessions import asession_cookie_for
+from tests.helpers.sockets import ORIGIN
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -1,4 +1,5 @@
-"""Helpers for talking to /ws/chat/<slug>/ through WebsocketCommunicator."""
+"""Sockets for tests: the real ASGI application through channels'
+WebsocketCommunicator, and helpers for /ws/chat/<slug>/."""
 
 from __future__ import annotations
 
@@ -6,10 +7,33 @@ import asyncio
 import json
 
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 
-from tests.conftest import asession_cookie_for, communicator
+from tests.helpers.sessions import asession_cookie_for
+
+ORIGIN = "http://localhost"
 
 TIMEOUT = 5
+
+
+def communicator(
+    path: str,
+    session_key: str | None = None,
+    *,
+    origin: str | None = ORIGIN,
+    application=None,
+) -> WebsocketCommunicator:
+    """A WebsocketCommunicator around the real ASGI application."""
+    if application is None:
+        from project.asgi import application
+    headers = []
+    if origin is not None:
+        headers.append((b"origin", origin.encode()))
+    if session_key is not None:
+        headers.append(
+            (b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode())
+        )
+    return WebsocketCommunicator(application, path, headers=headers)
 
 
 class RoomSocket:

@@ -12,7 +12,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from devserver.processes import ChatProcess
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def database_url_for_tests() -> str:
@@ -57,7 +57,7 @@ class ServerProcess(ChatProcess):
     ) -> tuple[ClientConnection, dict]:
         """A socket to /ws/chat/<slug>/ whose first two frames were read and
         checked (presence.state, then history): (socket, history frame)."""
-        from tests.conftest import ORIGIN
+        from tests.helpers.sockets import ORIGIN
 
         ws = await connect(
             f"{self.ws_url}/ws/chat/{slug}/" + (f"?{query}" if query else ""),

@@ -13,8 +13,8 @@ import pytest
 from channels.db import database_sync_to_async
 
 from realtime.redis_clients import get_redis
-from tests.chat.sockets import TIMEOUT, open_room
-from tests.conftest import asession_cookie_for, communicator
+from tests.helpers.sessions import asession_cookie_for
+from tests.helpers.sockets import TIMEOUT, communicator, open_room
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
