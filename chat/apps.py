@@ -6,4 +6,9 @@ class ChatConfig(AppConfig):
     verbose_name = "Chat"
 
     def ready(self) -> None:
-        from chat import checks  # noqa: F401  (registers the system checks)
+        # Imported here: registers the system checks.
+        from chat import checks, ingest  # noqa: F401
+        from realtime import lifespan
+
+        # SIGTERM: store what was accepted before the process exits.
+        lifespan.on_shutdown(ingest.drain)

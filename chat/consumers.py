@@ -62,6 +62,7 @@ def _first_history(*, room, after: int | None) -> tuple[list, bool, int]:
 class RoomConsumer(UserSocket):
     room = None
     local: LocalSocket | None = None
+    restarting = False
 
     # --- lifecycle ---------------------------------------------------------
 
@@ -81,6 +82,8 @@ class RoomConsumer(UserSocket):
             await self._refuse(
                 "forbidden", "You are banned from this room.", codes.FORBIDDEN
             )
+            return
+        if not await self.claim_slot():
             return
         self.room = room
         self.user_ref = self.user.ref()
@@ -123,7 +126,9 @@ class RoomConsumer(UserSocket):
         if self.local is not None:
             await fanout.leave(self.room, self.local)
         if self.room is not None:
-            await presence.disconnect(socket_id=self.socket_id)
+            await presence.disconnect(
+                socket_id=self.socket_id, restarting=self.restarting
+            )
 
     def kick_room_id(self) -> int | None:
         return self.room.id

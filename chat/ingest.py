@@ -57,6 +57,17 @@ _writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Writer]
 _writers = weakref.WeakKeyDictionary()
 
 
+DRAIN_LIMIT = 30.0  # seconds a stopping server waits for its last writes
+
+
+async def drain() -> None:
+    """Wait until the running loop's writer has stored everything submitted
+    (the server is stopping: realtime.lifespan)."""
+    writer = _writers.get(asyncio.get_running_loop())
+    if writer is not None and writer.task is not None:
+        await asyncio.wait_for(asyncio.shield(writer.task), DRAIN_LIMIT)
+
+
 async def submit(
     *, room: Room, author, body: str, client_id: str | None
 ) -> tuple[Message, bool]:

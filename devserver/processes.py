@@ -102,6 +102,20 @@ class ChildProcess:
         self.stop()
         return self.start(timeout)
 
+    def terminate(self) -> None:
+        """SIGTERM, as a deployment's restart sends it: the server closes its
+        sockets with 1012 and exits by itself (see `wait`)."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def wait(self, timeout: float = 30.0) -> int | None:
+        """The exit status once the process has exited, or None after
+        `timeout` seconds."""
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
     def kill(self) -> None:
         """Die as a crashed process would: no disconnect handlers run."""
         if self.process and self.process.poll() is None:

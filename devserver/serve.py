@@ -19,6 +19,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 # PROTOCOL.md: a frame over 64 KiB is closed with 1009.
 WS_MAX_SIZE = 64 * 1024
+# PROTOCOL.md 1.1: on SIGTERM every socket is closed with 1012 at once;
+# this is how long the sockets' tasks may then take (storing what they
+# accepted, giving up presence) before they are cancelled. What the
+# process accepted is stored even then (realtime.lifespan, chat.ingest).
+GRACEFUL_SHUTDOWN_S = 5
 
 
 def uvicorn_options(host: str, port: int) -> dict:
@@ -29,7 +34,10 @@ def uvicorn_options(host: str, port: int) -> dict:
         "ws_max_size": WS_MAX_SIZE,
         # Presence has its own heartbeat; uvicorn's pings would only add load.
         "ws_ping_interval": None,
-        "lifespan": "off",
+        # SIGTERM: stop accepting, 1012 to every socket, then the
+        # application's shutdown hooks (realtime.lifespan).
+        "lifespan": "on",
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,
         "proxy_headers": True,
     }
 

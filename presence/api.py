@@ -92,14 +92,29 @@ async def connect(*, socket_id: str, user: UserRef, room_id: int | None) -> None
         raise
 
 
-async def disconnect(*, socket_id: str) -> None:
-    """Unregister one socket; idempotent. Broadcasts the leave on the last one."""
+# How long the connections of a socket closed by a server restart (1012)
+# still count: the client comes back after 0.5-5 s (PROTOCOL.md 1.1).
+RESTART_GRACE = 10.0
+
+
+async def disconnect(*, socket_id: str, restarting: bool = False) -> None:
+    """Unregister one socket; idempotent. Broadcasts the leave on the last one.
+
+    `restarting`: the socket was closed by a server restart and its client
+    will reconnect in a moment, perhaps to another process. Its connections
+    then linger for RESTART_GRACE seconds (never past PRESENCE_TTL) instead
+    of going now: a user who is back by then is seen neither leaving nor
+    joining again; one who is not leaves then, through a sweep.
+    """
     socket = local.registry().sockets.pop(socket_id, None)
     if socket is None:
         return
     socket.closed = True
     try:
-        await _unregister(socket)
+        if restarting:
+            await store.linger(socket, min(RESTART_GRACE, local.ttl()))
+        else:
+            await _unregister(socket)
     except RedisError as error:
         # Redis is down: the record expires and a sweep broadcasts the leave.
         logger.warning("Presence disconnect of %s failed: %s", socket_id, error)

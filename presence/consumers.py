@@ -45,9 +45,10 @@ _relays: Relays[SiteRelay] = Relays(SiteRelay)
 class PresenceConsumer(UserSocket):
     registered = False
     local: LocalSocket | None = None
+    restarting = False
 
     async def connect(self) -> None:
-        if not await self.authenticate():
+        if not await self.authenticate() or not await self.claim_slot():
             return
         await self.watch_account()
         # Subscribe before registering and reading: whatever changes after the
@@ -69,7 +70,9 @@ class PresenceConsumer(UserSocket):
             await _relays.leave(None, self.local)
         if self.registered:
             self.registered = False
-            await presence.disconnect(socket_id=self.socket_id)
+            await presence.disconnect(
+                socket_id=self.socket_id, restarting=self.restarting
+            )
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None

@@ -112,6 +112,26 @@ return result
 # scope (the caller broadcasts the leave), else nil.
 UNREGISTER = _REMOVE + "return remove(ARGV[1])"
 
+# LINGER: let a channel expire soon instead of removing it now.
+# KEYS: the four scope keys. ARGV: channel, grace ms.
+# A server that restarts closes its sockets with 1012 and the clients come
+# back within seconds, often to another process: were their connections
+# removed, everyone would see each of them leave and join again. A channel
+# that lingers counts until `grace` has passed (never longer than it would
+# have anyway), so a user who is back by then never left; one who is not
+# leaves when a sweep finds the channel expired.
+LINGER = (
+    _NOW
+    + """
+local expiry = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if expiry and tonumber(expiry) > now + tonumber(ARGV[2]) then
+    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+    return 1
+end
+return 0
+"""
+)
+
 # SWEEP: remove every channel whose expiry has passed.
 # KEYS: the four scope keys. ARGV: the most channels to remove in one call
 # (bounds the time Redis is blocked; the next sweep takes the rest).
@@ -160,6 +180,7 @@ class Scripts:
 
     ensure: AsyncScript
     unregister: AsyncScript
+    linger: AsyncScript
     sweep: AsyncScript
     index_drop: AsyncScript
 
@@ -174,6 +195,7 @@ def scripts_for(client: Redis) -> Scripts:
         found = Scripts(
             ensure=client.register_script(ENSURE),
             unregister=client.register_script(UNREGISTER),
+            linger=client.register_script(LINGER),
             sweep=client.register_script(SWEEP),
             index_drop=client.register_script(INDEX_DROP),
         )

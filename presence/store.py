@@ -79,6 +79,21 @@ async def unregister(socket: Socket) -> list[Change]:
     ]
 
 
+async def linger(socket: Socket, grace: float) -> None:
+    """Let the socket's connections expire within `grace` seconds instead of
+    removing them (scripts.LINGER: a server restart)."""
+    client = get_redis()
+    scripts = scripts_for(client)
+    async with client.pipeline(transaction=False) as pipe:
+        for room_id in scopes_of(socket):
+            await scripts.linger(
+                keys=scope_keys(room_id),
+                args=[socket.socket_id, int(grace * 1000)],
+                client=pipe,
+            )
+        await pipe.execute()
+
+
 async def read(scopes: list[int | None], *, count: bool) -> tuple[list, list[Change]]:
     """Sweep each scope, then read its users' payloads (or their number), in
     one round trip; (one result per scope, the leaves the sweeps made).

@@ -17,6 +17,7 @@ from django.core import checks  # noqa: E402
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
 from project.routing import websocket_urlpatterns  # noqa: E402
+from realtime.lifespan import lifespan_app  # noqa: E402
 
 # uvicorn runs no system checks: a bad setting (CHAT_RATE_LIMIT="fast")
 # stops the server here with its sentence, not at the first message.
@@ -31,6 +32,8 @@ get_channel_layer()
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
+        # SIGTERM: what the process must finish before it exits.
+        "lifespan": lifespan_app,
         # Outermost: a socket from a foreign (or missing) Origin is refused
         # before the session is even loaded.
         "websocket": AllowedHostsOriginValidator(

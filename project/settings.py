@@ -145,6 +145,9 @@ CHAT_RATE_LIMIT = os.environ.get("CHAT_RATE_LIMIT", "20/10")
 # Events that may wait for one socket before it is closed with 1013
 # (project/relay.py).
 CHAT_SOCKET_BACKLOG = env_int("CHAT_SOCKET_BACKLOG", 1000)
+# Live sockets one user may hold across all processes (PROTOCOL.md 1.1);
+# the next one is refused with 4429 (realtime.socketcap).
+CHAT_MAX_SOCKETS_PER_USER = env_int("CHAT_MAX_SOCKETS_PER_USER", 50)
 
 # --- Accounts ---------------------------------------------------------------
 

@@ -19,4 +19,14 @@ def socket_settings(app_configs: object = None, **kwargs: object) -> list[Error]
                 id="realtime.E001",
             )
         ]
+    cap = getattr(settings, "CHAT_MAX_SOCKETS_PER_USER", None)
+    if not isinstance(cap, int) or isinstance(cap, bool) or cap < 1:
+        return [
+            Error(
+                f"CHAT_MAX_SOCKETS_PER_USER must be a whole number ≥ 1, got {cap!r}.",
+                hint="It is how many live sockets one user may hold across all "
+                "server processes; the default is 50.",
+                id="realtime.E002",
+            )
+        ]
     return []

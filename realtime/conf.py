@@ -10,3 +10,9 @@ def socket_backlog() -> int:
     """Frames that may wait for one slow socket before it is closed with 1013
     (CHAT_SOCKET_BACKLOG). Read on each use: tests override it."""
     return settings.CHAT_SOCKET_BACKLOG
+
+
+def max_sockets_per_user() -> int:
+    """Live sockets one user may hold across all processes
+    (CHAT_MAX_SOCKETS_PER_USER, PROTOCOL.md 1.1); the next one gets 4429."""
+    return settings.CHAT_MAX_SOCKETS_PER_USER

@@ -20,7 +20,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 
 from protocol import wire
-from realtime import codes
+from realtime import codes, socketcap
 from realtime.account_events import AccountWatcher
 from realtime.outbound import LocalSocket
 
@@ -67,6 +67,7 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
 
     errors: deque[float]
     socket_id: str
+    restarting = False  # closed by a server restart (1012)
 
     async def __call__(self, scope, receive, send) -> None:
         # Unlike channels' consumer, no channel-layer channel of its own:
@@ -77,9 +78,15 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.socket_id = uuid.uuid4().hex  # the socket's name in presence
         self.base_send = send
-        with contextlib.suppress(StopConsumer):
-            while True:
-                await self.dispatch(await receive())
+        try:
+            with contextlib.suppress(StopConsumer):
+                while True:
+                    await self.dispatch(await receive())
+        finally:
+            # However the socket ended (a send to a client that is gone
+            # raises), what it holds in Redis goes: presence and its slot.
+            if not self.__dict__.get("ended"):
+                await self._end()
 
     async def dispatch(self, message: dict) -> None:
         # channels' dispatch() hops to a worker thread to close stale database
@@ -107,6 +114,22 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
     async def leave(self) -> None:
         """Give up presence and room subscriptions (idempotent)."""
 
+    async def claim_slot(self) -> bool:
+        """One of the user's CHAT_MAX_SOCKETS_PER_USER slots (realtime.socketcap),
+        or False after refusing the socket as PROTOCOL.md 1.1 says: accepted,
+        `error` rate_limited, closed with 4429."""
+        if await socketcap.claim(user_id=self.user.id, socket_id=self.socket_id):
+            return True
+        await self.accept()
+        await self.send(
+            wire.error(
+                "rate_limited",
+                "You have too many open connections; close a tab or window.",
+            )
+        )
+        await self.close(codes.FLOODING)
+        return False
+
     def local_socket(self) -> LocalSocket:
         """This socket as relays see it; past its backlog it is closed with
         1013 (PROTOCOL.md) and the client resumes by seq."""
@@ -131,9 +154,15 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
         await self.close_with(code)
 
     async def disconnect(self, code: int) -> None:
+        # 1012: the server is restarting (uvicorn closes every socket with it
+        # on SIGTERM) and the client will be back in a few seconds.
+        self.restarting = code == codes.SERVICE_RESTART
         await self._end()
 
     async def _end(self) -> None:
         self.ended = True
-        await self.unwatch_account()
-        await self.leave()
+        try:
+            await self.unwatch_account()
+            await self.leave()
+        finally:
+            await socketcap.release(socket_id=self.socket_id)

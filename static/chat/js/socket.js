@@ -12,6 +12,11 @@ export const FINAL_CLOSE_CODES = new Set([4404]);
 // when the retry left): then there is one last attempt (PROTOCOL.md, Close
 // codes).
 export const FORBIDDEN_CLOSE = 4403;
+// The server is restarting (PROTOCOL.md 1.1): come back after a random
+// 0.5-5 s, so its clients do not all reconnect in the same instant.
+export const SERVICE_RESTART = 1012;
+const RESTART_MIN_MS = 500;
+const RESTART_MAX_MS = 5_000;
 // How long a password change's answer, with the new cookie, may take to
 // arrive after its 4403.
 const COOKIE_GRACE_MS = 1500;
@@ -229,11 +234,16 @@ export class ReconnectingSocket {
       }
     }
     if (this.stopped) return;
-    const ceiling = Math.min(MAX_DELAY_MS, MIN_DELAY_MS * 2 ** this.attempt);
-    // "Equal jitter": half fixed, half random, so a crowd of clients that
-    // lost one server do not all come back in the same instant.
-    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
-    this.attempt += 1;
+    let delay;
+    if (code === SERVICE_RESTART) {
+      delay = Math.round(RESTART_MIN_MS + Math.random() * (RESTART_MAX_MS - RESTART_MIN_MS));
+    } else {
+      const ceiling = Math.min(MAX_DELAY_MS, MIN_DELAY_MS * 2 ** this.attempt);
+      // "Equal jitter": half fixed, half random, so a crowd of clients that
+      // lost one server do not all come back in the same instant.
+      delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+      this.attempt += 1;
+    }
     this._setState(State.RECONNECTING, { delay, code, until: Date.now() + delay });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
