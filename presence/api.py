@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from channels.layers import get_channel_layer
 from redis.exceptions import RedisError
 
-from presence import local, store
+from presence import conf, local, store
 from presence.local import Socket
 from protocol import events
 from protocol.wire import UserRef, user_ref
@@ -112,7 +112,7 @@ async def disconnect(*, socket_id: str, restarting: bool = False) -> None:
     socket.closed = True
     try:
         if restarting:
-            await store.linger(socket, min(RESTART_GRACE, local.ttl()))
+            await store.linger(socket, min(RESTART_GRACE, conf.ttl()))
         else:
             await _unregister(socket)
     except RedisError as error:

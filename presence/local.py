@@ -62,11 +62,6 @@ def interval() -> float:
     return conf.heartbeat()
 
 
-def ttl() -> float:
-    """Seconds after which a connection that stopped refreshing is gone."""
-    return float(settings.PRESENCE_TTL)
-
-
 def ensure_running(tick: Callable[[], Awaitable[object]]) -> None:
     """Start the loop's heartbeat task unless it runs already.
 

@@ -16,8 +16,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from chat.models import Message
-from tests.conftest import ORIGIN, session_cookie_for
-from tests.servers import ServerProcess
+from tests.helpers.servers import ServerProcess
+from tests.helpers.sessions import session_cookie_for
+from tests.helpers.sockets import ORIGIN
 
 pytestmark = [
     pytest.mark.slow,

@@ -12,8 +12,8 @@ from django.core.checks import run_checks
 
 from realtime import socketcap
 from realtime.redis_clients import get_redis
-from tests.chat.sockets import TIMEOUT
-from tests.conftest import asession_cookie_for, communicator
+from tests.helpers.sessions import asession_cookie_for
+from tests.helpers.sockets import TIMEOUT, communicator
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
