@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from channels.db import database_sync_to_async
 
-from chat.delivery import OrderedDelivery, room_last_seq
+from chat.delivery import OrderedDelivery, room_heads, room_last_seq
 from chat.models import Room
 from protocol import wire
+from realtime import canary
 from realtime.groups import room_group
 from realtime.outbound import LocalSocket
 from realtime.relay import GroupRelay, Relays, fan
@@ -71,6 +72,21 @@ class RoomRelay(GroupRelay):
 
 # Keyed by Room: model instances hash and compare by pk.
 _relays: Relays[RoomRelay] = Relays(RoomRelay)
+
+
+async def _note_heads() -> None:
+    """On every pub/sub canary tick: the stored heads of this process's rooms
+    (one query), so a lost last message is read back (OrderedDelivery)."""
+    relays = [r for r in _relays.current().values() if r.ordered is not None]
+    if relays:
+        heads = await database_sync_to_async(room_heads)(
+            room_ids=[r.room.pk for r in relays]
+        )
+        for relay in relays:
+            await relay.ordered.note_head(heads.get(relay.room.pk, 0))
+
+
+canary.on_tick(_note_heads)
 
 
 async def join(room: Room, sock: LocalSocket) -> RoomRelay:

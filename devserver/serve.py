@@ -1,5 +1,5 @@
 """`make run`: serve HTTP and WebSockets with uvicorn, with a private Redis
-when REDIS_URL is unset.
+when neither REDIS_URL nor REDIS_SENTINELS is set.
 
     python -m devserver.serve [--workers N]
 
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     port = int(os.environ.get("PORT", "8000"))
 
     redis = None
-    if not os.environ.get("REDIS_URL"):
+    if not os.environ.get("REDIS_URL") and not os.environ.get("REDIS_SENTINELS"):
         from devserver.localredis import LocalRedis
 
         redis = LocalRedis(BASE_DIR / "var" / "redis").start()

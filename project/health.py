@@ -1,4 +1,5 @@
-"""GET /healthz: is this process able to reach the database and Redis?"""
+"""GET /healthz: is this process able to reach the database and Redis, and
+does its own pub/sub path work (realtime.canary)?"""
 
 import asyncio
 
@@ -6,6 +7,7 @@ from asgiref.sync import sync_to_async
 from django.db import connection
 from django.http import JsonResponse
 
+from realtime import canary
 from realtime.redis_clients import get_redis
 
 CHECK_TIMEOUT = 2.0
@@ -30,9 +32,11 @@ async def _redis_ok() -> bool:
 
 async def healthz(request) -> JsonResponse:
     db_ok, redis_ok = await asyncio.gather(sync_to_async(_database_ok)(), _redis_ok())
+    pubsub_ok = canary.pubsub_ok()
     body = {
-        "ok": db_ok and redis_ok,
+        "ok": db_ok and redis_ok and pubsub_ok,
         "db": "ok" if db_ok else "down",
         "redis": "ok" if redis_ok else "down",
+        "pubsub": "ok" if pubsub_ok else "down",
     }
     return JsonResponse(body, status=200 if body["ok"] else 503)

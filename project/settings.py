@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from realtime import redis_options
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -31,6 +33,21 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(
             f"{name} must be a whole number, got {value!r}."
         ) from None
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0.05 <= number <= 3600:  # also refuses nan and inf
+        raise ImproperlyConfigured(
+            f"{name} must be a number of seconds from 0.05 to 3600, got {value!r}."
+        )
+    return number
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -126,18 +143,39 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Redis: one URL for the channel layer and presence --------------------
+# --- Redis: one URL, or Sentinels, for the channel layer and presence -----
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+# PROTOCOL.md 1.1: with Sentinels set, REDIS_URL is not used; every Redis
+# user follows the master they name (timeouts, retries: realtime.redis_options).
+try:
+    REDIS_SENTINELS = redis_options.parse_sentinels(
+        os.environ.get("REDIS_SENTINELS", "")
+    )
+    REDIS_SENTINEL_MASTER = redis_options.check_master_name(
+        os.environ.get("REDIS_SENTINEL_MASTER", "mymaster")
+    )
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from None
 
 # The pub/sub layer keeps a socket subscribed for as long as it is open (no
 # group expiry) and never drops a message for a full queue; see README.
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "chat"},
+        "CONFIG": {
+            "hosts": redis_options.layer_hosts(
+                REDIS_URL, REDIS_SENTINELS, REDIS_SENTINEL_MASTER
+            ),
+            "prefix": "chat",
+        },
     }
 }
+
+# realtime.canary: every process checks its own pub/sub path this often, and
+# counts a message not back within the timeout as a miss (/healthz 503).
+PUBSUB_CANARY_INTERVAL = env_float("PUBSUB_CANARY_INTERVAL", 2.0)
+PUBSUB_CANARY_TIMEOUT = env_float("PUBSUB_CANARY_TIMEOUT", 3.0)
 
 PRESENCE_TTL = env_int("PRESENCE_TTL", 30)
 PRESENCE_HEARTBEAT = env_int("PRESENCE_HEARTBEAT", 10)

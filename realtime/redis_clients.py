@@ -14,26 +14,30 @@ import weakref
 from django.conf import settings
 from redis import asyncio as aioredis
 
+from realtime import redis_options
+
 _clients: (
-    "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[str, aioredis.Redis]]"
+    "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[tuple, aioredis.Redis]]"
 )
 _clients = weakref.WeakKeyDictionary()
 
 
 def get_redis() -> aioredis.Redis:
-    """The Redis client for the running loop, built from settings.REDIS_URL."""
+    """The Redis client for the running loop: REDIS_URL's server, or the
+    master that REDIS_SENTINELS name (followed across failovers)."""
     loop = asyncio.get_running_loop()
-    url = settings.REDIS_URL
-    cached = _clients.get(loop)
-    if cached is not None and cached[0] == url:
-        return cached[1]
-    client = aioredis.Redis.from_url(
-        url,
-        socket_connect_timeout=2,
-        health_check_interval=30,
-        retry_on_timeout=True,
+    # Read on each call: tests point the site at another Redis.
+    where = (
+        settings.REDIS_URL,
+        tuple(settings.REDIS_SENTINELS),
+        settings.REDIS_SENTINEL_MASTER,
     )
-    _clients[loop] = (url, client)
+    cached = _clients.get(loop)
+    if cached is not None and cached[0] == where:
+        return cached[1]
+    url, sentinels, master = where
+    client = redis_options.client(url, list(sentinels), master)
+    _clients[loop] = (where, client)
     _close_with(loop, client)
     return client
 
@@ -47,7 +51,7 @@ def _close_with(loop: asyncio.AbstractEventLoop, client: aioredis.Redis) -> None
         self.close = original_close
         if not self.is_running():
             with contextlib.suppress(Exception):
-                self.run_until_complete(client.aclose())
+                self.run_until_complete(redis_options.aclose(client))
         original_close()
 
     loop.close = types.MethodType(close, loop)

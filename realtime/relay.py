@@ -27,6 +27,7 @@ from typing import Any, Generic, TypeVar
 
 from channels.layers import get_channel_layer
 
+from realtime import canary
 from realtime.outbound import LocalSocket
 
 logger = logging.getLogger(__name__)
@@ -96,14 +97,21 @@ class Relays(Generic[R]):
         self._by_loop: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, dict[Hashable, R]
         ] = weakref.WeakKeyDictionary()
+        _every_kind.add(self)
 
     def _relays(self) -> dict[Hashable, R]:
         return self._by_loop.setdefault(asyncio.get_running_loop(), {})
+
+    def current(self) -> dict[Hashable, R]:
+        """The running loop's relays of this kind, by key (do not change it)."""
+        return self._relays()
 
     async def join(self, key: Hashable, member: object) -> R:
         relays = self._relays()
         relay = relays.get(key)
         if relay is None:
+            # Whoever has relays has sockets that must not go deaf.
+            canary.ensure_running(has_relays)
             relay = relays[key] = self.make(key)
             relay.members.add(member)
             try:
@@ -125,6 +133,14 @@ class Relays(Generic[R]):
         if not relay.members:
             del relays[key]
             await relay.stop()
+
+
+_every_kind: weakref.WeakSet[Relays] = weakref.WeakSet()
+
+
+def has_relays() -> bool:
+    """Whether the running loop has any relay, of any kind."""
+    return any(kind.current() for kind in _every_kind)
 
 
 async def fan(

@@ -15,15 +15,19 @@ from channels.layers import channel_layers
 from django.conf import settings
 
 from devserver.localredis import LocalRedis
+from realtime import redis_options
 
 
 def _point_at_redis(url: str) -> None:
     os.environ["REDIS_URL"] = url
+    os.environ.pop("REDIS_SENTINELS", None)
     settings.REDIS_URL = url
+    settings.REDIS_SENTINELS = []
+    hosts = redis_options.layer_hosts(url, [], settings.REDIS_SENTINEL_MASTER)
     settings.CHANNEL_LAYERS = {
         "default": {
             **settings.CHANNEL_LAYERS["default"],
-            "CONFIG": {**settings.CHANNEL_LAYERS["default"]["CONFIG"], "hosts": [url]},
+            "CONFIG": {**settings.CHANNEL_LAYERS["default"]["CONFIG"], "hosts": hosts},
         }
     }
     channel_layers.backends = {}

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def test_healthz_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"ok": True, "db": "ok", "redis": "ok"}
+    assert response.json() == {"ok": True, "db": "ok", "redis": "ok", "pubsub": "ok"}
 
 
 def test_healthz_names_redis_when_the_suites_redis_is_stopped(client, redis_server):
@@ -24,7 +24,7 @@ def test_healthz_names_redis_when_the_suites_redis_is_stopped(client, redis_serv
     finally:
         redis_server.start()
     assert response.status_code == 503
-    assert response.json() == {"ok": False, "db": "ok", "redis": "down"}
+    assert response.json() == {"ok": False, "db": "ok", "redis": "down", "pubsub": "ok"}
     assert client.get("/healthz").status_code == 200
 
 

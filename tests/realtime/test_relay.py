@@ -28,6 +28,7 @@ async def subscriptions() -> tuple[list[str], int]:
         n.decode() if isinstance(n, bytes) else n
         for n in await get_redis().pubsub_channels("chat*")
     ]
+    names = [n for n in names if not n.startswith("chatcanary.")]  # realtime.canary
     groups = sorted(n.removeprefix("chat__group__") for n in names if "__group__" in n)
     return groups, len(names) - len(groups)
 
