@@ -30,9 +30,10 @@ import weakref
 from collections.abc import Awaitable, Callable
 
 from channels.layers import get_channel_layer
-from django.conf import settings
 
 from realtime import redis_options
+from realtime.conf import canary_interval as interval
+from realtime.conf import canary_timeout as timeout
 from realtime.redis_clients import get_redis
 
 logger = logging.getLogger(__name__)
@@ -45,14 +46,6 @@ def on_tick(hook: Hook) -> None:
     """Run `hook()` after every canary tick, on every loop (at import time)."""
     if hook not in _hooks:
         _hooks.append(hook)
-
-
-def interval() -> float:
-    return float(settings.PUBSUB_CANARY_INTERVAL)
-
-
-def timeout() -> float:
-    return float(settings.PUBSUB_CANARY_TIMEOUT)
 
 
 class Canary:

@@ -16,3 +16,15 @@ def max_sockets_per_user() -> int:
     """Live sockets one user may hold across all processes
     (CHAT_MAX_SOCKETS_PER_USER, PROTOCOL.md 1.1); the next one gets 4429."""
     return settings.CHAT_MAX_SOCKETS_PER_USER
+
+
+def canary_interval() -> float:
+    """Seconds between two checks of this process's pub/sub path
+    (PUBSUB_CANARY_INTERVAL; realtime.canary)."""
+    return float(settings.PUBSUB_CANARY_INTERVAL)
+
+
+def canary_timeout() -> float:
+    """Seconds the canary's message may take to come back before it counts
+    as a miss (PUBSUB_CANARY_TIMEOUT)."""
+    return float(settings.PUBSUB_CANARY_TIMEOUT)

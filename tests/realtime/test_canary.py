@@ -17,7 +17,7 @@ from chat import store
 from project.health import healthz
 from realtime import canary
 from realtime.redis_clients import get_redis
-from tests.chat.sockets import open_room, send_message
+from tests.helpers.sockets import open_room, send_message
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -16,8 +16,8 @@ from channels.layers import channel_layers
 from devserver.redisha import RedisHA
 from realtime import canary, redis_options
 from realtime.redis_clients import get_redis
-from tests.chat.sockets import open_room, send_message
-from tests.test_canary import health
+from tests.helpers.sockets import open_room, send_message
+from tests.realtime.test_canary import health
 
 pytestmark = [
     pytest.mark.slow,
