@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench bench-smoke migrate superuser clean
+.PHONY: run test lint format bench bench-smoke migrate messages superuser clean
 
 # (Re)install only when a requirements file changed since the last install.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -17,7 +17,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 migrate: $(STAMP)
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 
-run: migrate
+# The English and Russian catalogs (locale/) compiled with GNU gettext's
+# msgfmt, which scripts/ensure-gettext installs from Debian when it can.
+messages: $(STAMP)
+	bash scripts/ensure-gettext
+	DEBUG=$${DEBUG:-1} $(PY) manage.py compilemessages --ignore=.venv --ignore=var -v 0
+
+run: migrate messages
 	DEBUG=$${DEBUG:-1} $(PY) -m devserver.serve
 
 lint: $(STAMP)
@@ -30,7 +36,7 @@ format: $(STAMP)
 
 # The browser tests need Debian's Chromium: installed here when possible,
 # otherwise make stops with a sentence saying how (never a silent skip).
-test: lint
+test: lint messages
 	bash scripts/ensure-chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -4,6 +4,7 @@ from chat import views
 
 app_name = "chat"
 urlpatterns = [
-    path("", views.room_list, name="room_list"),
+    path("", views.home, name="home"),
+    path("rooms/", views.room_list, name="room_list"),
     path("rooms/<slug:slug>/", views.room, name="room"),
 ]

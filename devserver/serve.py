@@ -26,14 +26,28 @@ WS_MAX_SIZE = 64 * 1024
 GRACEFUL_SHUTDOWN_S = 5
 
 
+def ws_ping_options() -> dict:
+    """Server WebSocket pings (settings WS_PING_INTERVAL, WS_PING_TIMEOUT):
+    the presence heartbeat refreshes every local socket whether or not its
+    client still answers, so only a ping notices a client whose network
+    vanished; 0 turns them off."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    from django.conf import settings
+
+    interval = settings.WS_PING_INTERVAL
+    return {
+        "ws_ping_interval": interval or None,
+        "ws_ping_timeout": (settings.WS_PING_TIMEOUT or None) if interval else None,
+    }
+
+
 def uvicorn_options(host: str, port: int) -> dict:
     """The uvicorn options every server of this project runs with."""
     return {
         "host": host,
         "port": port,
         "ws_max_size": WS_MAX_SIZE,
-        # Presence has its own heartbeat; uvicorn's pings would only add load.
-        "ws_ping_interval": None,
+        **ws_ping_options(),
         # SIGTERM: stop accepting, 1012 to every socket, then the
         # application's shutdown hooks (realtime.lifespan).
         "lifespan": "on",

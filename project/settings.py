@@ -253,7 +253,6 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
-LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -265,3 +264,26 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django": {"level": "INFO", "propagate": True}},
 }
+
+# --- Languages and the browser client -----------------------------------------
+
+# English and Russian: the browser's Accept-Language decides, the language
+# switcher (django.views.i18n.set_language) overrides it with a cookie.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ru", "Русский")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
+    "django.middleware.locale.LocaleMiddleware",
+)
+# Server WebSocket pings (uvicorn, devserver/serve.py): a client whose network
+# vanished without a close is dropped after at most interval + timeout
+# seconds (16 by default), and its presence leaves with it, well within the
+# 20 s a person expects to see someone go.
+WS_PING_INTERVAL = env_int("WS_PING_INTERVAL", 8)
+WS_PING_TIMEOUT = env_int("WS_PING_TIMEOUT", 8)
+# Form fields with their errors below them (project/renderers.py); the
+# renderer reads templates through TEMPLATES, so Django's own widget
+# templates come from the django.forms app.
+INSTALLED_APPS.append("django.forms")
+FORM_RENDERER = "project.renderers.FormRenderer"

@@ -23,16 +23,16 @@ def test_signup_login_logout_round_trip(client):
     user = get_user_model().objects.get(username="ada")
     assert user.email == "ada@example.com"
     # Verification is "optional": the new user is in at once, and was sent a link.
-    assert client.get("/").status_code == 200
+    assert client.get("/rooms/").status_code == 200
     assert any("ada@example.com" in m.to for m in mail.outbox)
 
     response = client.post("/accounts/logout/")
     assert response.status_code == 302
-    assert client.get("/").status_code == 302
+    assert client.get("/rooms/")["Location"].startswith("/accounts/login/")
 
     response = client.post("/accounts/login/", {"login": "ada", "password": PASSWORD})
     assert response.status_code == 302
-    assert client.get("/").status_code == 200
+    assert client.get("/rooms/").status_code == 200
 
 
 @pytest.mark.parametrize("login", ["grace", "grace@example.com", "GRACE@example.com"])
@@ -41,7 +41,7 @@ def test_login_by_username_or_email(client, make_user, login):
     response = client.post("/accounts/login/", {"login": login, "password": PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == "/"
-    assert client.get("/").status_code == 200
+    assert client.get("/rooms/").status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -89,19 +89,38 @@ def test_room_requires_login(client):
     assert response["Location"].startswith(reverse("account_login"))
 
 
-def test_room_renders_a_public_room(client, logged_in):
+def test_room_renders_the_chat_page(client, logged_in):
     response = client.get(reverse("chat:room", kwargs={"slug": "general"}))
     assert response.status_code == 200
     content = response.content.decode()
-    assert '<script type="module" src="/static/chat/js/room.js">' in content
-    assert 'role="log"' in content
+    assert '<script type="module" src="/static/chat/js/app.js">' in content
+    # The client's translations load before the module.
+    assert '<script src="/jsi18n/?lang=en">' in content
+    assert 'id="sidebar"' in content
     assert 'aria-live="polite"' in content
     assert settings.CSRF_COOKIE_NAME in response.cookies
     data = embedded(response, "room-data")
-    assert data["slug"] == "general"
+    assert data["room"]["slug"] == "general"
+    assert data["room"]["private"] is False
     assert data["user"] == logged_in.ref()
     assert data["user"]["display_name"] == "Ada"
-    assert data["canModerate"] is False
+    assert data["isStaff"] is False
+    assert data["statusUrl"] == reverse("account_status")
+
+
+def test_home_opens_general_or_the_room_list(client, logged_in):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("chat:room", kwargs={"slug": "general"})
+    Room.objects.filter(slug="general").update(private=True)
+    response = client.get("/")
+    assert response["Location"] == reverse("chat:room_list")
+
+
+def test_home_requires_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_room_is_404_when_missing(client, logged_in):
@@ -123,15 +142,15 @@ def test_private_room_renders_for_members(client, logged_in):
     assert response.status_code == 200
 
 
-def test_owner_and_staff_may_moderate(client, logged_in, make_user):
+def test_the_page_names_the_owner_and_says_who_is_staff(client, logged_in, make_user):
     Room.objects.create(slug="owned", name="Owned", owner=logged_in)
     response = client.get(reverse("chat:room", kwargs={"slug": "owned"}))
-    assert embedded(response, "room-data")["canModerate"] is True
+    assert embedded(response, "room-data")["room"]["owner"] == logged_in.ref()
 
     staff = make_user("root", is_staff=True)
     client.force_login(staff)
     response = client.get(reverse("chat:room", kwargs={"slug": "general"}))
-    assert embedded(response, "room-data")["canModerate"] is True
+    assert embedded(response, "room-data")["isStaff"] is True
 
 
 def test_hostile_names_are_escaped(client, make_user):
@@ -146,14 +165,16 @@ def test_hostile_names_are_escaped(client, make_user):
         # The only </script> closings are those of real script elements.
         assert content.count("</script>") == content.count("<script")
     data = embedded(client.get(room_url), "room-data")
-    assert data["name"] == HOSTILE
+    assert data["room"]["name"] == HOSTILE
     assert data["user"]["display_name"] == HOSTILE
 
 
 # --- Static client files ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["room.js", "rooms.js", "socket.js", "messages.js"])
+@pytest.mark.parametrize(
+    "name", ["app.js", "room.js", "rooms.js", "socket.js", "sidebar.js", "i18n.js"]
+)
 def test_client_modules_are_served_as_javascript(client, name):
     response = client.get(f"/static/chat/js/{name}")
     assert response.status_code == 200
@@ -283,9 +304,9 @@ globalThis.window = {
 globalThis.document = { hidden: false, addEventListener() {} };
 const { ReconnectingSocket, State } = await import("%s");
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-// Backoff delays are random: wait until the next attempt, at most 3 s.
+// Backoff delays are random: wait until the next attempt, at most 6 s.
 const nextAttempt = async (count) => {
-  for (let waited = 0; opened.length < count && waited < 3000; waited += 50) {
+  for (let waited = 0; opened.length < count && waited < 6000; waited += 50) {
     await sleep(50);
   }
   assert.equal(opened.length, count);
@@ -316,16 +337,28 @@ await nextAttempt(2);
 assert.equal(opened[1].url, "wss://chat.example/ws/chat/r/?after=7");
 opened[1].open();
 
-// 4429 (flooding) and 1013 (too far behind) reconnect too.
+// 4429 (flooding, too many tabs) waits long, unless asked to retry now.
 opened[1].drop(4429);
+assert.equal(states.at(-1)[0], State.RECONNECTING);
+await sleep(200);
+assert.equal(opened.length, 2);
+socket.retryNow();
 await nextAttempt(3);
 opened[2].open();
 
-// 4404 and 4403 are final.
-opened[2].drop(4404);
+// 1013 (too far behind) and 1012 (a restart) reconnect within seconds.
+opened[2].drop(1013);
+await nextAttempt(4);
+opened[3].open();
+opened[3].drop(1012);
+await nextAttempt(5);
+opened[4].open();
+
+// 4404 is final.
+opened[4].drop(4404);
 assert.deepEqual(states.at(-1), [State.CLOSED, 4404]);
 await sleep(1500);
-assert.equal(opened.length, 3);
+assert.equal(opened.length, 5);
 console.log("ok");
 """
 

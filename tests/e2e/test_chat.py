@@ -131,6 +131,8 @@ async def test_owner_deletes_a_message_and_it_vanishes_for_the_other(
         await dialog.accept()
 
     ada.once("dialog", accept)
+    # The actions show on hover (and on focus, and always on touch screens).
+    await message(ada, "oops, wrong room").hover()
     await message(ada, "oops, wrong room").locator(".msg-delete").click()
     for page in (bob, ada):
         await expect(message(page, "oops, wrong room")).to_have_count(0)

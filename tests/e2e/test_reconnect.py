@@ -49,7 +49,9 @@ async def test_restart_shows_reconnecting_then_resumes_without_duplicates(
         await expect(message(bob, text)).to_have_count(1)
     # Ada writes too while disconnected: it waits in her outbox.
     await send(ada, "typed while offline")
-    await expect(ada.locator("#pending .pending-status")).to_have_text("Sending…")
+    await expect(ada.locator("#pending .pending-status")).to_have_text(
+        "Not sent yet: waiting for the connection…"
+    )
 
     port = first.port
     first.restart()

@@ -54,13 +54,20 @@ class Browsers:
     errors: list[str] = field(default_factory=list)
 
     async def context(
-        self, server: ServerProcess, user=None, *, viewport: dict | None = None
+        self,
+        server: ServerProcess,
+        user=None,
+        *,
+        viewport: dict | None = None,
+        locale: str = "en-GB",
+        color_scheme: str = "light",
     ) -> BrowserContext:
         context = await self.browser.new_context(
             base_url=server.http_url,
             viewport=viewport or DESKTOP,
-            locale="en-GB",
+            locale=locale,
             timezone_id="UTC",
+            color_scheme=color_scheme,
         )
         context.set_default_timeout(TIMEOUT_MS)
         if user is not None:
@@ -84,8 +91,12 @@ class Browsers:
         *,
         context: BrowserContext | None = None,
         viewport: dict | None = None,
+        locale: str = "en-GB",
+        color_scheme: str = "light",
     ) -> Page:
-        context = context or await self.context(server, user, viewport=viewport)
+        context = context or await self.context(
+            server, user, viewport=viewport, locale=locale, color_scheme=color_scheme
+        )
         page = await context.new_page()
         page.on("pageerror", lambda error: self.errors.append(f"{path}: {error}"))
         await page.goto(path)
@@ -139,3 +150,34 @@ async def seqs(page: Page) -> list[int]:
 
 def present(page: Page) -> Locator:
     return page.locator("#present .user-name")
+
+
+# An init script: counts the room sockets (/ws/chat/) a page opens, how each
+# closed, and keeps them in window.__sockets.list so a test can send what
+# the page would never send (a frame too large, a flood of bad frames).
+SOCKET_LOG = """
+window.__sockets = { opened: 0, closes: [], list: [] };
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = class extends NativeWebSocket {
+  constructor(...args) {
+    super(...args);
+    if (!String(args[0]).includes("/ws/chat/")) return;
+    window.__sockets.opened += 1;
+    window.__sockets.list.push(this);
+    this.addEventListener("close", (event) => window.__sockets.closes.push(event.code));
+  }
+};
+"""
+# Send raw text on the page's newest room socket.
+SEND_RAW = "(text) => window.__sockets.list.at(-1).send(text)"
+
+
+async def logged_page(browsers: Browsers, server, user, slug="general", **kw) -> Page:
+    """The room page with SOCKET_LOG installed."""
+    context = await browsers.context(server, user, **kw)
+    await context.add_init_script(SOCKET_LOG)
+    return await browsers.room(server, user, slug, context=context)
+
+
+def room_status(page: Page) -> Locator:
+    return page.locator("#conn-text")

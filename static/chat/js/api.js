@@ -1,5 +1,7 @@
 // JSON endpoints of PROTOCOL.md: session cookie auth, CSRF header on writes.
 
+import { gettext } from "./i18n.js";
+
 /** The value of the `csrftoken` cookie (the pages set it), or "". */
 export function csrfToken() {
   for (const part of document.cookie.split(";")) {
@@ -37,14 +39,15 @@ export const getJSON = (url) => request("GET", url);
 export const postJSON = (url, body) => request("POST", url, body);
 
 /** A human sentence for a failed call, from its JSON if it has one. */
-export function failureText(result, fallback = "Something went wrong.") {
+export function failureText(result, fallback = gettext("Something went wrong. Try again.")) {
   const data = result && result.data;
   if (data && typeof data.detail === "string") return data.detail;
   if (data && data.errors && typeof data.errors === "object") {
     const first = Object.values(data.errors).flat()[0];
     if (typeof first === "string") return first;
   }
-  if (result && result.status === 403) return "You are not allowed to do that (or you were logged out).";
+  if (result && result.status === 403) return gettext("You are not allowed to do that (or you were logged out).");
+  if (result && result.status >= 500) return gettext("The server had a problem. Try again in a moment.");
   return fallback;
 }
 
@@ -52,4 +55,17 @@ export function failureText(result, fallback = "Something went wrong.") {
 export function pageData(id) {
   const element = document.getElementById(id);
   return element ? JSON.parse(element.textContent) : null;
+}
+
+/**
+ * What became of this browser's session (GET /accounts/status/): the reason
+ * a socket may stop retrying, "logged-out" or "deactivated", or null while
+ * the session still works.
+ */
+export async function sessionEnded(statusUrl) {
+  const result = await getJSON(statusUrl);
+  const state = result.data && result.data.state;
+  if (state === "deactivated") return "deactivated";
+  if (state === "anonymous") return "logged-out";
+  return null;
 }

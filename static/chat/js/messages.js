@@ -19,6 +19,11 @@ export class MessageLog {
     return this.bySeq.get(seq);
   }
 
+  /** Every held message, oldest first (to show a room again on return). */
+  all() {
+    return [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
+  }
+
   /** The seq to resume after on reconnect, or null before the first load. */
   resumeAfter() {
     return this.loaded ? this.contiguous : null;

@@ -1,19 +1,21 @@
 // Who is present: a set of UserRefs fed by presence.state / join / leave,
 // rendered as a list. Joins are set-adds, so a repeated join is harmless.
 
-import { avatar, userName } from "./render.js";
+import { gettext, interpolate } from "./i18n.js";
+import { avatar, shownName, userName } from "./render.js";
 
 export class PresenceList {
   /**
    * list: the <ul>; count: an element for the number (optional);
-   * me: the reader's UserRef; action: optional {label, run(user, button)}
-   * offered beside everyone but the reader (the moderators' "Ban").
+   * me: the reader's UserRef; actions: [{name, label, ariaLabel(user),
+   * run(user, button)}] offered beside everyone but the reader (the
+   * moderators' "Ban"; later features add theirs).
    */
-  constructor({ list, count, me, action, onChange }) {
+  constructor({ list, count, me, actions = [], onChange }) {
     this.list = list;
     this.count = count;
     this.me = me;
-    this.action = action;
+    this.actions = actions;
     this.onChange = onChange;
     this.users = new Map(); // id -> UserRef
   }
@@ -32,6 +34,12 @@ export class PresenceList {
     if (this.users.delete(user.id)) this.render();
   }
 
+  /** The socket ended for good: nobody is known to be here any more. */
+  clear() {
+    this.users.clear();
+    this.render();
+  }
+
   /** Apply a presence.* frame; true if it was one. */
   apply(frame) {
     if (frame.type === "presence.state") this.state(frame.users || []);
@@ -42,31 +50,33 @@ export class PresenceList {
   }
 
   render() {
-    const sorted = [...this.users.values()].sort((a, b) =>
-      (a.display_name || a.username).localeCompare(b.display_name || b.username),
-    );
+    const sorted = [...this.users.values()].sort((a, b) => shownName(a).localeCompare(shownName(b)));
     const items = sorted.map((user) => {
       const item = document.createElement("li");
       item.className = "user";
+      item.dataset.user = String(user.id);
       item.append(avatar(user), userName(user, "user-name"));
       if (this.me && user.id === this.me.id) {
         const you = document.createElement("span");
-        you.className = "muted small";
-        you.textContent = " (you)";
-        item.append(you);
-      } else if (this.action) {
-        const button = document.createElement("button");
-        button.type = "button";
-        button.className = "user-action link";
-        button.textContent = this.action.label;
-        button.setAttribute("aria-label", `${this.action.label} ${user.display_name || user.username}`);
-        button.addEventListener("click", () => this.action.run(user, button));
-        item.append(button);
+        you.className = "muted small you";
+        you.textContent = gettext("(you)");
+        item.append(" ", you);
+      } else {
+        for (const action of this.actions) {
+          if (action.available && !action.available(user)) continue;
+          const button = document.createElement("button");
+          button.type = "button";
+          button.className = `user-action link user-${action.name}`;
+          button.textContent = action.label;
+          if (action.ariaLabel) button.setAttribute("aria-label", action.ariaLabel(user));
+          button.addEventListener("click", () => action.run(user, button));
+          item.append(button);
+        }
       }
       return item;
     });
     this.list.replaceChildren(...items);
-    if (this.count) this.count.textContent = `(${this.users.size})`;
+    if (this.count) this.count.textContent = interpolate(gettext("(%(count)s)"), { count: this.users.size });
     if (this.onChange) this.onChange(this.users.size);
   }
 }

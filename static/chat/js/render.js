@@ -1,11 +1,24 @@
-// DOM building for chat: avatars, message bodies, the message list.
-// User text only ever reaches the page through textContent or attributes
-// set from parsed URLs, never parsed as markup.
+// How one message looks: avatars, names, the body, the actions, and the list
+// that keeps them in seq order. User text only ever reaches the page through
+// textContent or attributes set from parsed URLs, never parsed as markup.
+//
+// The places later features plug into (one module renders messages):
+//  - renderBody(message): the body's nodes. Plain text with http(s) links
+//    today; a Markdown renderer replaces bodyFragment here.
+//  - messageParts: functions (message, element, context) called after the
+//    body is built, to add parts under it (an "edited" marker, reactions).
+//  - context.actions(message): the buttons of a message ([{name, label,
+//    run(message, button)}]); app code decides which apply (delete today;
+//    edit and react later). They are reachable from the focused message
+//    (listnav.js) and shown on hover, focus and on touch screens.
 
+import { gettext, interpolate } from "./i18n.js";
 import { dayKey, dayLabel, timeElement } from "./time.js";
 
 const LINK_RE = /\bhttps?:\/\/[^\s<>"]+/gi;
 const TRAILING_PUNCTUATION = /[.,;:!?'")\]}]+$/;
+// Messages of one person closer together than this share one header.
+const GROUP_MS = 5 * 60 * 1000;
 
 /** A stable hue (0–359) from a username, so one user keeps one color. */
 export function hueFor(username) {
@@ -26,6 +39,8 @@ export function initials(user) {
   return picked.join("").toUpperCase().slice(0, 2);
 }
 
+export const shownName = (user) => user.display_name || user.username;
+
 export function avatar(user) {
   const element = document.createElement("span");
   element.className = "avatar";
@@ -39,7 +54,7 @@ export function avatar(user) {
 export function userName(user, className = "author") {
   const element = document.createElement("span");
   element.className = className;
-  element.textContent = user.display_name || user.username;
+  element.textContent = shownName(user);
   element.title = `@${user.username}`;
   return element;
 }
@@ -76,27 +91,57 @@ export function bodyFragment(body) {
   return fragment;
 }
 
+/** The nodes of a message's body (the Markdown renderer goes here). */
+export function renderBody(message) {
+  return bodyFragment(message.body);
+}
+
+/** Parts added under the body: functions (message, element, context). */
+export const messageParts = [];
+
 function fillBody(element, message) {
   element.replaceChildren();
   if (message.deleted) {
     element.classList.add("tombstone");
-    element.textContent = "This message was deleted.";
+    element.textContent = gettext("This message was deleted.");
   } else {
-    element.append(bodyFragment(message.body));
+    element.append(renderBody(message));
   }
 }
 
+function actionBar(message, context) {
+  const actions = message.deleted || !context.actions ? [] : context.actions(message);
+  if (!actions.length) return null;
+  const bar = document.createElement("div");
+  bar.className = "msg-actions";
+  for (const action of actions) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = `msg-action link msg-${action.name}`;
+    button.dataset.action = action.name;
+    // Only the focused message's actions are Tab stops (listnav.js).
+    button.tabIndex = -1;
+    button.textContent = action.label;
+    if (action.ariaLabel) button.setAttribute("aria-label", action.ariaLabel);
+    button.addEventListener("click", () => action.run(message, button));
+    bar.append(button);
+  }
+  return bar;
+}
+
 /**
- * The <li> of one message. `isOwn(message)` marks the reader's own,
- * `canDelete(message)` says whether to offer a delete button, and
- * `onDelete(message, button)` runs when it is used.
+ * The <li> of one message. context: isOwn(message) marks the reader's own,
+ * actions(message) lists its buttons.
  */
-export function messageElement(message, { isOwn, canDelete, onDelete }) {
+export function messageElement(message, context) {
   const item = document.createElement("li");
   item.className = "msg";
   item.id = `msg-${message.seq}`;
   item.dataset.seq = String(message.seq);
-  if (isOwn(message)) item.classList.add("own");
+  item.dataset.user = String(message.user.id);
+  item.tabIndex = -1;
+  if (context.isOwn(message)) item.classList.add("own");
+  if (message.deleted) item.classList.add("deleted");
 
   const row = document.createElement("div");
   row.className = "msg-row";
@@ -111,35 +156,37 @@ export function messageElement(message, { isOwn, canDelete, onDelete }) {
   main.append(meta, body);
   row.append(avatar(message.user), main);
   item.append(row);
-
-  if (!message.deleted && canDelete(message)) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "msg-delete link";
-    button.textContent = "Delete";
-    button.setAttribute("aria-label", `Delete message from ${message.user.display_name || message.user.username}`);
-    button.addEventListener("click", () => onDelete(message, button));
-    meta.append(button);
-  }
-  if (message.deleted) item.classList.add("deleted");
+  for (const part of messageParts) part(message, item, context);
+  const bar = actionBar(message, context);
+  if (bar) row.append(bar);
   return item;
 }
 
 /**
  * The list of messages on screen, kept in seq order whatever order they
- * arrive in, with a day separator above the first message of each day.
+ * arrive in, with a day separator above the first message of each day and
+ * consecutive messages of one person grouped under one name.
  */
 export class MessageListView {
-  constructor(list, scroller, options) {
+  constructor(list, scroller, context) {
     this.list = list;
     this.scroller = scroller;
-    this.options = options;
+    this.context = context;
     this.nodes = new Map(); // seq -> <li>
     this.order = []; // held seqs, ascending
+    this.messages = new Map(); // seq -> message, for grouping
+    this.onReplace = null; // (old, new) when a message's element is rebuilt
   }
 
   has(seq) {
     return this.nodes.has(seq);
+  }
+
+  clear() {
+    this.list.replaceChildren();
+    this.nodes.clear();
+    this.messages.clear();
+    this.order = [];
   }
 
   nearBottom(slack = 80) {
@@ -166,12 +213,16 @@ export class MessageListView {
   put(messages) {
     let added = 0;
     for (const message of messages) {
-      const element = messageElement(message, this.options);
+      const element = messageElement(message, this.context);
       const existing = this.nodes.get(message.seq);
+      this.messages.set(message.seq, message);
       if (existing) {
+        const hadFocus = existing.contains(document.activeElement);
         existing.replaceWith(element);
         this.nodes.set(message.seq, element);
-        this._separate(message.seq);
+        this._decorate(message.seq);
+        if (this.onReplace) this.onReplace(existing, element);
+        if (hadFocus) element.focus({ preventScroll: true });
         continue;
       }
       const index = this._indexFor(message.seq);
@@ -179,8 +230,8 @@ export class MessageListView {
       this.list.insertBefore(element, next || null);
       this.order.splice(index, 0, message.seq);
       this.nodes.set(message.seq, element);
-      this._separate(message.seq);
-      if (next) this._separate(this.order[index + 1]);
+      this._decorate(message.seq);
+      if (next) this._decorate(this.order[index + 1]);
       added += 1;
     }
     return added;
@@ -198,17 +249,28 @@ export class MessageListView {
     if (this.nodes.has(message.seq)) this.put([message]);
   }
 
-  // Give the message at seq a day separator if it starts a new day.
-  _separate(seq) {
+  element(seq) {
+    return this.nodes.get(seq) || null;
+  }
+
+  // Day separator and grouping of the message at seq, from its predecessor.
+  _decorate(seq) {
     const element = this.nodes.get(seq);
     if (!element) return;
     const index = this._indexFor(seq);
-    const previous = index > 0 ? this.nodes.get(this.order[index - 1]) : null;
-    const date = new Date(element.querySelector("time").dateTime);
-    const previousDate = previous ? new Date(previous.querySelector("time").dateTime) : null;
-    const needed = !previousDate || dayKey(previousDate) !== dayKey(date);
+    const message = this.messages.get(seq);
+    const previous = index > 0 ? this.messages.get(this.order[index - 1]) : null;
+    const date = new Date(message.created_at);
+    const previousDate = previous ? new Date(previous.created_at) : null;
+    const newDay = !previousDate || dayKey(previousDate) !== dayKey(date);
+    const grouped =
+      !newDay &&
+      previous.user.id === message.user.id &&
+      previous.seq === message.seq - 1 &&
+      date - previousDate < GROUP_MS;
+    element.classList.toggle("continued", grouped);
     const current = element.querySelector(":scope > .day-sep");
-    if (!needed) {
+    if (!newDay) {
       if (current) current.remove();
       return;
     }
@@ -221,4 +283,9 @@ export class MessageListView {
     separator.append(label);
     element.prepend(separator);
   }
+}
+
+/** "Delete message from Ada" and the like, for an action's aria-label. */
+export function actionLabel(format, message) {
+  return interpolate(format, { name: shownName(message.user) });
 }

@@ -1,362 +1,429 @@
-// The room page: wires the socket to the message log, the views, presence,
-// typing and the composer. The wire contract is /PROTOCOL.md.
+// The room in the middle of the chat page: its socket, message log, views,
+// presence, typing and composer. One RoomPane lives for the whole page and
+// shows one room at a time; open(room) switches in place.
+//
+// Socket strategy: one socket for the room on screen (plus the page's site
+// socket, app.js), not one per room in the sidebar. A room socket makes its
+// user present in that room, so sockets for unseen rooms would list the
+// reader under "Here now" in rooms they are not looking at, cost the server
+// a socket, a presence entry and a room subscription each, and count
+// against the per-user socket limit. What the other rooms need (badges,
+// activity) comes over the site socket. Switching closes the old socket and
+// opens the new one; the messages already loaded stay in memory, so coming
+// back shows them at once and resumes with ?after=<seq>.
 
-import { failureText, getJSON, pageData, postJSON, request } from "./api.js";
+import { sessionEnded } from "./api.js";
 import { codePoints, MAX_BODY, Outbox, wireComposer } from "./composer.js";
+import { gettext, interpolate } from "./i18n.js";
+import { RovingList } from "./listnav.js";
 import { MessageLog } from "./messages.js";
-import { showNotice } from "./notice.js";
+import { banUser, deleteMessage, wireAddMember } from "./moderation.js";
+import { announce, showNotice } from "./notice.js";
 import { PresenceList } from "./presence.js";
-import { MessageListView } from "./render.js";
+import { actionLabel, MessageListView, shownName } from "./render.js";
+import { ConnectionStatus } from "./roomstatus.js";
+import { isDirect, roomLabel } from "./sidebar.js";
 import { ReconnectingSocket, State } from "./socket.js";
 import { refreshTimes } from "./time.js";
 import { TypingIndicator, TypingSender } from "./typing.js";
 
-const data = pageData("room-data");
-const me = data.user;
-const slug = data.slug;
 const $ = (id) => document.getElementById(id);
+// Rooms whose messages stay in memory after switching away.
+const CACHED_ROOMS = 8;
 
-const scroller = $("scroller");
-const listElement = $("messages");
-const log = new MessageLog();
-const baseTitle = document.title;
-let unread = 0;
-let awaitingFirstHistory = false;
-let olderInFlight = false;
-let newerInFlight = false;
+export class RoomPane {
+  /** data: the page data (user, isStaff, urls); onShown(room): after open. */
+  constructor(data, { onShown, onRoomUpdated } = {}) {
+    this.me = data.user;
+    this.isStaff = data.isStaff;
+    this.urls = data;
+    this.onShown = onShown || (() => {});
+    this.onRoomUpdated = onRoomUpdated || (() => {});
+    this.room = null;
+    this.socket = null;
+    this.outbox = null;
+    this.log = null;
+    this.logs = new Map(); // slug -> MessageLog, most recent last
+    this.drafts = new Map(); // slug -> unsent text
+    this.unread = 0;
+    this.scroller = $("scroller");
+    this.list = $("messages");
 
-const canDelete = (message) => data.canModerate || message.user.id === me.id;
-const view = new MessageListView(listElement, scroller, {
-  isOwn: (message) => message.user.id === me.id,
-  canDelete,
-  onDelete: deleteMessage,
-});
+    this.view = new MessageListView(this.list, this.scroller, {
+      isOwn: (message) => message.user.id === this.me.id,
+      actions: (message) => this.actionsFor(message),
+    });
+    this.roving = new RovingList(this.list, { onTop: () => this.requestOlder() });
+    this.view.onReplace = (old, element) => this.roving.replaced(old, element);
+    this.presence = new PresenceList({
+      list: $("present"),
+      count: $("present-count"),
+      me: this.me,
+      actions: [
+        {
+          name: "ban",
+          label: gettext("Ban"),
+          ariaLabel: (user) => interpolate(gettext("Ban %(name)s"), { name: shownName(user) }),
+          available: () => this.canModerate && !isDirect(this.room),
+          run: (user, button) => banUser(this.room.slug, user, button),
+        },
+      ],
+      onChange: (count) => {
+        const toggle = $("members-toggle-count");
+        if (toggle) toggle.textContent = String(count);
+      },
+    });
+    this.typingIn = new TypingIndicator($("typing"), this.me);
+    this.typingOut = new TypingSender((active) => this.socket && this.socket.send({ type: "typing", active }));
+    this.status = new ConnectionStatus(
+      { box: $("conn-status"), text: $("conn-text"), countdown: $("conn-countdown"), retry: $("conn-retry"), next: $("conn-next") },
+      data,
+      () => this.socket && this.socket.restart(),
+    );
+    this.composer = wireComposer({
+      form: $("composer"),
+      input: $("composer-input"),
+      counter: $("composer-count"),
+      submit: (text) => this.submit(text),
+      onInput: (hasText) => this.typingOut.input(hasText),
+    });
+    if ($("add-member")) wireAddMember($("add-member"), () => this.room.slug);
+    this._wirePage();
+  }
 
-const presence = new PresenceList({
-  list: $("present"),
-  count: $("present-count"),
-  me,
-  action: data.canModerate ? { label: "Ban", run: banUser } : null,
-});
-const typingIn = new TypingIndicator($("typing"), me);
+  get canModerate() {
+    return Boolean(this.room && (this.isStaff || (this.room.owner && this.room.owner.id === this.me.id)));
+  }
 
-const socket = new ReconnectingSocket({
-  path() {
-    const after = log.resumeAfter();
-    const base = `/ws/chat/${encodeURIComponent(slug)}/`;
-    return after === null ? base : `${base}?after=${after}`;
-  },
-  onOpen() {
-    awaitingFirstHistory = true;
-    olderInFlight = false;
-    newerInFlight = false;
-    typingOut.reset();
-  },
-  onFrame: handleFrame,
-  onState: showConnection,
-  async probe() {
-    const result = await getJSON("/api/rooms/");
-    return result.status === 403 ? "logged-out" : null;
-  },
-});
+  actionsFor(message) {
+    if (!(this.canModerate || message.user.id === this.me.id)) return [];
+    return [
+      {
+        name: "delete",
+        label: gettext("Delete"),
+        ariaLabel: actionLabel(gettext("Delete message from %(name)s"), message),
+        run: (target, button) => deleteMessage(target, button, (deleted) => this.showDeleted(deleted)),
+      },
+    ];
+  }
 
-const typingOut = new TypingSender((active) => socket.send({ type: "typing", active }));
+  // --- Switching rooms --------------------------------------------------------
 
-const composer = wireComposer({
-  form: $("composer"),
-  input: $("composer-input"),
+  /** Show a room (a Room as the API returns it; only slug is required). */
+  open(room, { focus = true } = {}) {
+    if (this.room && this.room.slug === room.slug) {
+      this.showRoom(room);
+      return;
+    }
+    this.close();
+    this.room = room;
+    this.showRoom(room);
+    this.log = this.logs.get(room.slug) || new MessageLog();
+    this.logs.delete(room.slug);
+    this.logs.set(room.slug, this.log);
+    while (this.logs.size > CACHED_ROOMS) this.logs.delete(this.logs.keys().next().value);
+    this.awaitingFirstHistory = false;
+    this.olderInFlight = false;
+    this.newerInFlight = false;
+    this.list.setAttribute("aria-busy", "true");
+    if (this.log.loaded) {
+      this.view.put(this.log.all());
+      this.roving.sync();
+      this.view.scrollToBottom();
+    }
+    this.showHistoryState();
+    this.outbox = new Outbox({
+      list: $("pending"),
+      me: this.me,
+      send: (frame) => this.socket.send(frame),
+      storageKey: `chat.outbox.${room.slug}.${this.me.id}`,
+      onEdit: (body) => this.composer.restore(body),
+      onFail: (text) => announce(text),
+      onFocusLost: () => $("composer-input").focus(),
+    });
+    this.composer.replace(this.drafts.get(room.slug) || "");
+    this.composer.setEnabled(true);
+    this.socket = this._socket(room.slug);
+    this.socket.start();
+    this.onShown(room);
+    if (focus) this.focusDefault();
+  }
+
+  /** Leave the room on screen: its socket closes, its messages stay cached. */
+  close() {
+    if (!this.room) return;
+    this.drafts.set(this.room.slug, this.composer.value);
+    this.typingOut.stop();
+    this.socket.dispose();
+    this.socket = null;
+    this.presence.clear();
+    this.typingIn.clearAll();
+    this.view.clear();
+    this.roving.reset();
+    $("jump-latest").hidden = true;
+    this.room = null;
+  }
+
+  /** Name, description and controls of the room (also on room.updated). */
+  showRoom(room) {
+    this.room = { ...(this.room || {}), ...room };
+    const label = roomLabel(this.room);
+    $("room-title-text").textContent = label;
+    $("room-private").hidden = !this.room.private || isDirect(this.room);
+    const description = $("room-description");
+    description.textContent = this.room.description || "";
+    description.hidden = !this.room.description;
+    $("composer-input").placeholder = interpolate(gettext("Message %(room)s"), { room: label });
+    $("composer-label").textContent = interpolate(gettext("Message %(room)s"), { room: label });
+    this.list.setAttribute("aria-label", interpolate(gettext("Messages in %(room)s"), { room: label }));
+    const addMember = $("add-member-section");
+    if (addMember) addMember.hidden = !(this.canModerate && this.room.private && !isDirect(this.room));
+    this.baseTitle = interpolate(gettext("%(room)s · Chat"), { room: label });
+    this._title();
+    this.presence.render();
+  }
+
+  /** Desktop: the composer; phone: the room's name (no keyboard pops up). */
+  focusDefault() {
+    if (window.matchMedia("(max-width: 760px)").matches) $("room-title").focus();
+    else $("composer-input").focus();
+  }
+
+  // --- The socket ---------------------------------------------------------------
+
+  _socket(slug) {
+    return new ReconnectingSocket({
+      path: () => {
+        const after = this.log.resumeAfter();
+        const base = `/ws/chat/${encodeURIComponent(slug)}/`;
+        return after === null ? base : `${base}?after=${after}`;
+      },
+      onOpen: () => {
+        this.awaitingFirstHistory = true;
+        this.olderInFlight = false;
+        this.newerInFlight = false;
+        this.typingOut.reset();
+        this.outbox.setConnected(true);
+      },
+      onFrame: (frame) => this.handleFrame(frame),
+      onState: (state, detail) => this.showConnection(state, detail),
+      probe: () => sessionEnded(this.urls.statusUrl),
+    });
+  }
+
+  showConnection(state, detail) {
+    this.status.show(state, detail);
+    if (state !== State.OPEN) this.outbox.setConnected(false);
+    if (state === State.CLOSED) {
+      // Ended for good: nobody is known to be here, not even the reader.
+      this.composer.setEnabled(false);
+      this.presence.clear();
+      this.typingIn.clearAll();
+      this.list.setAttribute("aria-busy", "false");
+      $("history-status").textContent = "";
+    }
+  }
+
+  handleFrame(frame) {
+    switch (frame.type) {
+      case "presence.state":
+      case "presence.join":
+      case "presence.leave":
+        this.presence.apply(frame);
+        if (frame.type === "presence.leave" && frame.user) this.typingIn.clear(frame.user);
+        break;
+      case "history":
+        this.handleHistory(frame);
+        break;
+      case "message":
+        this.handleMessage(frame);
+        break;
+      case "message.deleted": {
+        const tombstone = this.log.markDeleted(frame);
+        if (tombstone) this.view.markDeleted(tombstone);
+        break;
+      }
+      case "typing":
+        this.typingIn.apply(frame);
+        break;
+      case "room.updated":
+        this.showRoom({ name: frame.name, description: frame.description });
+        this.onRoomUpdated(this.room.slug, { name: frame.name, description: frame.description });
+        break;
+      case "error":
+        this.handleError(frame);
+        break;
+      default:
+        break; // pong, and types a later protocol version may add
+    }
+  }
+
+  resolveOwn(messages) {
+    for (const message of messages) {
+      if (message.client_id && message.user && message.user.id === this.me.id) this.outbox.resolve(message.client_id);
+    }
+  }
+
+  handleHistory(frame) {
+    const messages = Array.isArray(frame.messages) ? frame.messages : [];
+    const log = this.log;
+    this.resolveOwn(messages);
+    const stick = this.view.nearBottom();
+    if (this.awaitingFirstHistory) {
+      this.awaitingFirstHistory = false;
+      if (!log.loaded) {
+        this.view.put(log.loadInitial({ ...frame, messages }));
+        this.view.scrollToBottom();
+      } else {
+        // Resume after a reconnect or a return: everything newer than held.
+        this.showNewer(log.addNewer(messages), stick);
+        if (frame.has_more || log.hasGap()) this.requestNewer();
+      }
+      this.outbox.resendAll();
+    } else if ("before" in frame || (this.olderInFlight && !("after" in frame))) {
+      this.olderInFlight = false;
+      this.view.prepend(log.addOlder({ ...frame, messages }));
+    } else {
+      this.newerInFlight = false;
+      const changed = log.addNewer(messages);
+      this.showNewer(changed, stick);
+      // Keep asking while there is more, but never loop on an empty answer.
+      if (changed.length && (frame.has_more || log.hasGap())) this.requestNewer();
+    }
+    this.roving.sync();
+    this.list.setAttribute("aria-busy", "false");
+    this.showHistoryState();
+    this.fillScreen();
+  }
+
+  // Messages that are new to the reader; history is never announced.
+  showNewer(changed, stick, { live = false } = {}) {
+    if (!changed.length) return;
+    this.view.put(changed);
+    this.roving.sync();
+    this.countUnread(changed);
+    if (stick) this.view.scrollToBottom();
+    else $("jump-latest").hidden = false;
+    if (live && stick && !document.hidden) {
+      for (const message of changed) {
+        if (message.user.id !== this.me.id && !message.deleted) {
+          announce(interpolate(gettext("%(name)s: %(body)s"), { name: shownName(message.user), body: message.body }));
+        }
+      }
+    }
+  }
+
+  handleMessage(message) {
+    if (message.user && message.user.id === this.me.id) this.outbox.resolve(message.client_id);
+    if (!this.log.loaded) return; // the first history brings it
+    const own = message.user && message.user.id === this.me.id;
+    const stick = own || this.view.nearBottom();
+    const changed = this.log.addNewer([message]);
+    if (changed.length) {
+      this.typingIn.clear(message.user);
+      this.showNewer(changed, stick, { live: true });
+      this.showHistoryState(); // "No messages yet" no longer holds
+    }
+    // A seq jump: a frame went missing between us and the database. Fill it.
+    if (this.log.hasGap()) this.requestNewer();
+  }
+
+  handleError(frame) {
+    const detail = typeof frame.detail === "string" ? frame.detail : gettext("The server refused that.");
+    if (typeof frame.ref === "string" && this.outbox.fail(frame.ref, detail)) return;
+    if (frame.code === "not_found" || frame.code === "forbidden") return; // the close says it
+    showNotice(detail, { kind: "error" });
+  }
+
+  requestNewer() {
+    if (this.newerInFlight || !this.log.loaded) return;
+    if (this.socket.send({ type: "history.after", after: this.log.contiguous, limit: 100 })) this.newerInFlight = true;
+  }
+
+  requestOlder() {
+    const log = this.log;
+    if (this.olderInFlight || !log.loaded || !log.hasOlder || log.oldest === null || log.oldest <= 1) return;
+    if (this.socket.send({ type: "history.before", before: log.oldest, limit: 50 })) this.olderInFlight = true;
+    this.showHistoryState();
+  }
+
+  showDeleted(message) {
+    const tombstone = this.log.markDeleted(message);
+    if (tombstone) this.view.markDeleted(tombstone);
+  }
+
+  // --- What the page shows ----------------------------------------------------
+
+  showHistoryState() {
+    const button = $("load-older");
+    const status = $("history-status");
+    const log = this.log;
+    const more = log.loaded && log.hasOlder && log.oldest > 1;
+    // The button stays while it loads (focus must not fall to the page);
+    // when nothing is left, focus moves to the oldest message first.
+    if (!more && !button.hidden && button.contains(document.activeElement)) {
+      this.roving.focus(this.list.querySelector("li.msg"));
+    }
+    button.hidden = !more;
+    button.setAttribute("aria-disabled", String(this.olderInFlight));
+    if (!log.loaded) status.textContent = gettext("Loading messages…");
+    else if (this.olderInFlight) status.textContent = gettext("Loading older messages…");
+    else if (!more) status.textContent = log.highest ? gettext("This is the start of the room.") : gettext("No messages yet. Say hello!");
+    else status.textContent = "";
+  }
+
+  // Short screens: keep loading until the list can scroll (or nothing is left).
+  fillScreen() {
+    if (this.scroller.scrollHeight <= this.scroller.clientHeight + 10) this.requestOlder();
+  }
+
+  countUnread(messages) {
+    if (!document.hidden) return;
+    this.unread += messages.filter((message) => message.user.id !== this.me.id && !message.deleted).length;
+    this._title();
+  }
+
+  _title() {
+    document.title = this.unread ? `(${this.unread}) ${this.baseTitle}` : this.baseTitle;
+  }
+
   submit(text) {
     const body = text.trim();
     if (!body) return false;
     if (codePoints(body) > MAX_BODY) {
-      showNotice(`That message is too long: at most ${MAX_BODY} characters.`, { kind: "error" });
+      showNotice(interpolate(gettext("That message is too long: at most %(max)s characters."), { max: MAX_BODY }), {
+        kind: "error",
+      });
       return false;
     }
-    typingOut.stop();
-    outbox.add(body);
-    requestAnimationFrame(() => view.scrollToBottom());
+    this.typingOut.stop();
+    this.outbox.add(body);
+    requestAnimationFrame(() => this.view.scrollToBottom());
     return true;
-  },
-  onInput: (hasText) => typingOut.input(hasText),
-});
+  }
 
-const outbox = new Outbox({
-  list: $("pending"),
-  me,
-  send: (frame) => socket.send(frame),
-  storageKey: `chat.outbox.${slug}.${me.id}`,
-  onEdit: (body) => composer.restore(body),
-});
-
-// --- Frames ------------------------------------------------------------------
-
-function handleFrame(frame) {
-  switch (frame.type) {
-    case "presence.state":
-    case "presence.join":
-    case "presence.leave":
-      presence.apply(frame);
-      if (frame.type === "presence.leave" && frame.user) typingIn.clear(frame.user);
-      break;
-    case "history":
-      handleHistory(frame);
-      break;
-    case "message":
-      handleMessage(frame);
-      break;
-    case "message.deleted": {
-      const tombstone = log.markDeleted(frame);
-      if (tombstone) view.markDeleted(tombstone);
-      break;
-    }
-    case "typing":
-      typingIn.apply(frame);
-      break;
-    case "error":
-      handleError(frame);
-      break;
-    default:
-      break; // pong, and types a later protocol version may add
+  _wirePage() {
+    this.scroller.addEventListener(
+      "scroll",
+      () => {
+        if (this.scroller.scrollTop < 120) this.requestOlder();
+        if (this.view.nearBottom()) $("jump-latest").hidden = true;
+      },
+      { passive: true },
+    );
+    $("load-older").addEventListener("click", () => this.requestOlder());
+    $("jump-latest").addEventListener("click", () => {
+      this.view.scrollToBottom();
+      $("jump-latest").hidden = true;
+      $("composer-input").focus();
+    });
+    document.addEventListener("visibilitychange", () => {
+      if (document.hidden) return;
+      this.unread = 0;
+      this._title();
+    });
+    window.addEventListener("pagehide", () => this.typingOut.stop());
+    setInterval(() => refreshTimes(this.list), 30_000);
   }
 }
 
-function resolveOwn(messages) {
-  for (const message of messages) {
-    if (message.client_id && message.user && message.user.id === me.id) outbox.resolve(message.client_id);
-  }
-}
-
-function handleHistory(frame) {
-  const messages = Array.isArray(frame.messages) ? frame.messages : [];
-  resolveOwn(messages);
-  listElement.setAttribute("aria-busy", "true");
-  const stick = view.nearBottom();
-  if (awaitingFirstHistory) {
-    awaitingFirstHistory = false;
-    if (!log.loaded) {
-      view.put(log.loadInitial({ ...frame, messages }));
-      view.scrollToBottom();
-    } else {
-      // Resume after a reconnect: everything newer than what we held.
-      const changed = log.addNewer(messages);
-      view.put(changed);
-      countUnread(changed);
-      if (stick) view.scrollToBottom();
-      else if (changed.length) $("jump-latest").hidden = false;
-      if (frame.has_more || log.hasGap()) requestNewer();
-    }
-    outbox.resendAll();
-  } else if ("before" in frame || (olderInFlight && !("after" in frame))) {
-    olderInFlight = false;
-    view.prepend(log.addOlder({ ...frame, messages }));
-  } else {
-    newerInFlight = false;
-    const changed = log.addNewer(messages);
-    view.put(changed);
-    countUnread(changed);
-    if (stick) view.scrollToBottom();
-    // Keep asking while there is more, but never loop on an empty answer.
-    if (changed.length && (frame.has_more || log.hasGap())) requestNewer();
-  }
-  listElement.setAttribute("aria-busy", "false");
-  showHistoryState();
-  fillScreen();
-}
-
-function handleMessage(message) {
-  if (message.user && message.user.id === me.id) outbox.resolve(message.client_id);
-  if (!log.loaded) return; // the first history brings it
-  const own = message.user && message.user.id === me.id;
-  const stick = own || view.nearBottom();
-  const changed = log.addNewer([message]);
-  if (changed.length) {
-    view.put(changed);
-    typingIn.clear(message.user);
-    countUnread(changed);
-    showHistoryState(); // "No messages yet" no longer holds
-    if (stick) view.scrollToBottom();
-    else $("jump-latest").hidden = false;
-  }
-  // A seq jump: a frame went missing between us and the database. Fill it.
-  if (log.hasGap()) requestNewer();
-}
-
-function handleError(frame) {
-  const detail = typeof frame.detail === "string" ? frame.detail : "The server refused that.";
-  if (typeof frame.ref === "string" && outbox.fail(frame.ref, detail)) return;
-  if (frame.code === "not_found" || frame.code === "forbidden") return; // the close says it
-  showNotice(detail, { kind: "error" });
-}
-
-function requestNewer() {
-  if (newerInFlight || !log.loaded) return;
-  if (socket.send({ type: "history.after", after: log.contiguous, limit: 100 })) newerInFlight = true;
-}
-
-function requestOlder() {
-  if (olderInFlight || !log.loaded || !log.hasOlder || log.oldest === null || log.oldest <= 1) return;
-  if (socket.send({ type: "history.before", before: log.oldest, limit: 50 })) olderInFlight = true;
-  showHistoryState();
-}
-
-// --- Views -------------------------------------------------------------------
-
-function showHistoryState() {
-  const button = $("load-older");
-  const status = $("history-status");
-  const more = log.loaded && log.hasOlder && log.oldest > 1;
-  button.hidden = !more || olderInFlight;
-  if (olderInFlight) status.textContent = "Loading older messages…";
-  else if (log.loaded && !more) status.textContent = log.highest ? "This is the start of the room." : "No messages yet. Say hello!";
-  else status.textContent = "";
-}
-
-// Short screens: keep loading until the list can scroll (or nothing is left).
-function fillScreen() {
-  if (scroller.scrollHeight <= scroller.clientHeight + 10) requestOlder();
-}
-
-function countUnread(messages) {
-  if (!document.hidden) return;
-  unread += messages.filter((message) => message.user.id !== me.id && !message.deleted).length;
-  document.title = unread ? `(${unread}) ${baseTitle}` : baseTitle;
-}
-
-const CLOSED_TEXT = {
-  4403: "You can no longer take part in this room (you were banned, or your session ended).",
-  4404: "This room does not exist, or it is private.",
-  "logged-out": "You were logged out. Log in again to keep chatting.",
-};
-
-function showConnection(state, detail) {
-  const box = $("conn-status");
-  const text = $("conn-text");
-  const retry = $("conn-retry");
-  box.dataset.state = state;
-  retry.hidden = true;
-  clearInterval(showConnection.countdown);
-  if (state === State.OPEN) {
-    text.textContent = "Connected";
-    composer.setEnabled(true);
-  } else if (state === State.CONNECTING) {
-    text.textContent = "Connecting…";
-  } else if (state === State.RECONNECTING) {
-    if (detail.connecting) {
-      text.textContent = "Reconnecting…";
-      return;
-    }
-    retry.hidden = false;
-    const tick = () => {
-      const seconds = Math.max(1, Math.ceil((detail.until - Date.now()) / 1000));
-      text.textContent = `Connection lost. Reconnecting in ${seconds} s…`;
-    };
-    tick();
-    showConnection.countdown = setInterval(tick, 1000);
-  } else {
-    text.textContent = CLOSED_TEXT[detail.reason] || CLOSED_TEXT[detail.code] || "Disconnected.";
-    composer.setEnabled(false);
-    typingIn.clearAll();
-    if (detail.reason === "logged-out") {
-      const link = document.createElement("a");
-      link.href = `/accounts/login/?next=${encodeURIComponent(window.location.pathname)}`;
-      link.textContent = "Log in";
-      text.append(" ", link);
-    }
-  }
-}
-
-// --- Moderation --------------------------------------------------------------
-
-async function deleteMessage(message, button) {
-  if (!window.confirm("Delete this message for everyone?")) return;
-  button.disabled = true;
-  try {
-    const result = await request("DELETE", `/api/messages/${message.id}/`);
-    if (result.ok) {
-      const tombstone = log.markDeleted(message);
-      if (tombstone) view.markDeleted(tombstone);
-    } else {
-      showNotice(failureText(result, "Could not delete that message."), { kind: "error" });
-      button.disabled = false;
-    }
-  } catch {
-    showNotice("Could not reach the server.", { kind: "error" });
-    button.disabled = false;
-  }
-}
-
-async function banUser(user, button) {
-  const name = user.display_name || user.username;
-  if (!window.confirm(`Ban ${name} from this room?`)) return;
-  button.disabled = true;
-  try {
-    const result = await postJSON(`/api/rooms/${encodeURIComponent(slug)}/bans/`, { username: user.username });
-    if (result.ok) showNotice(`${name} was banned from this room.`);
-    else showNotice(failureText(result, `Could not ban ${name}.`), { kind: "error" });
-  } catch {
-    showNotice("Could not reach the server.", { kind: "error" });
-  }
-  button.disabled = false;
-}
-
-// The owner of a private room (or staff) lets someone in.
-function wireAddMember(form) {
-  const input = form.elements.username;
-  const error = $("add-member-error");
-  const button = form.querySelector("button[type=submit]");
-  const showError = (text) => {
-    error.textContent = text;
-    error.hidden = !text;
-    input.toggleAttribute("aria-invalid", Boolean(text));
-  };
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const username = input.value.trim();
-    if (!username) {
-      showError("Type the username of the person to add.");
-      input.focus();
-      return;
-    }
-    showError("");
-    button.disabled = true;
-    try {
-      const result = await postJSON(`/api/rooms/${encodeURIComponent(slug)}/members/`, { username });
-      if (result.ok) {
-        input.value = "";
-        showNotice(`${username} is now a member of this room.`);
-      } else {
-        showError(failureText(result, `Could not add ${username}.`));
-      }
-    } catch {
-      showError("Could not reach the server. Try again.");
-    } finally {
-      button.disabled = false;
-      input.focus();
-    }
-  });
-}
-
-// --- Page events -------------------------------------------------------------
-
-scroller.addEventListener("scroll", () => {
-  if (scroller.scrollTop < 120) requestOlder();
-  if (view.nearBottom()) $("jump-latest").hidden = true;
-}, { passive: true });
-$("load-older").addEventListener("click", requestOlder);
-$("jump-latest").addEventListener("click", () => {
-  view.scrollToBottom();
-  $("jump-latest").hidden = true;
-  $("composer-input").focus();
-});
-$("conn-retry").addEventListener("click", () => socket.retryNow());
-if ($("add-member")) wireAddMember($("add-member"));
-document.addEventListener("visibilitychange", () => {
-  if (document.hidden) return;
-  unread = 0;
-  document.title = baseTitle;
-});
-window.addEventListener("pagehide", () => typingOut.stop());
-setInterval(() => refreshTimes(listElement), 30_000);
-
-socket.start();
-$("composer-input").focus();

@@ -1,11 +1,14 @@
-// The room list page: rooms with live online counts, who is online on the
-// site (the /ws/presence/ socket) and the form that creates a room.
+// The room list page: browse the rooms with live online counts, see who is
+// online on the site (the /ws/presence/ socket) and create a room.
 
-import { failureText, getJSON, pageData, postJSON } from "./api.js";
+import { failureText, getJSON, pageData, postJSON, sessionEnded } from "./api.js";
+import { showFieldErrors } from "./forms.js";
+import { gettext, interpolate, ngettext } from "./i18n.js";
 import { PresenceList } from "./presence.js";
 import { ReconnectingSocket, State } from "./socket.js";
 
 const REFRESH_MS = 15_000;
+const SLUG_RE = /^[-a-z0-9_]{1,50}$/;
 const data = pageData("page-data");
 const $ = (id) => document.getElementById(id);
 
@@ -25,8 +28,14 @@ function roomItem(room) {
   if (room.private) {
     const badge = document.createElement("span");
     badge.className = "badge";
-    badge.textContent = "private";
+    badge.textContent = gettext("private");
     item.append(" ", badge);
+  }
+  if (room.description) {
+    const about = document.createElement("p");
+    about.className = "room-about muted small";
+    about.textContent = room.description;
+    item.append(about);
   }
   const online = document.createElement("span");
   online.className = "room-online muted";
@@ -38,7 +47,7 @@ function roomItem(room) {
 
 function setOnline(element, count) {
   const n = Number.isInteger(count) ? count : 0;
-  element.textContent = n === 1 ? "1 online" : `${n} online`;
+  element.textContent = interpolate(ngettext("%(count)s online", "%(count)s online", n), { count: n });
   element.classList.toggle("has-online", n > 0);
 }
 
@@ -49,17 +58,18 @@ async function refreshRooms() {
   try {
     const result = await getJSON("/api/rooms/");
     if (!result.ok || !result.data || !Array.isArray(result.data.rooms)) return;
-    const rooms = result.data.rooms;
+    const rooms = result.data.rooms.filter((room) => room.kind !== "direct");
     const list = $("room-list");
     // Keep focus where it was when the list is rebuilt under it.
-    const focused = document.activeElement && list.contains(document.activeElement)
-      ? document.activeElement.closest("li")?.dataset.slug
-      : null;
+    const focused =
+      document.activeElement && list.contains(document.activeElement)
+        ? document.activeElement.closest("li")?.dataset.slug
+        : null;
     if (rooms.length) list.replaceChildren(...rooms.map(roomItem));
     else {
       const empty = document.createElement("li");
       empty.className = "muted empty";
-      empty.textContent = "No rooms yet: create the first one.";
+      empty.textContent = gettext("No rooms yet: create the first one.");
       list.replaceChildren(empty);
     }
     if (focused) list.querySelector(`li[data-slug="${CSS.escape(focused)}"] a`)?.focus();
@@ -89,66 +99,51 @@ const socket = new ReconnectingSocket({
   onState(state, detail) {
     const status = $("online-status");
     if (state === State.OPEN) status.textContent = "";
-    else if (state === State.RECONNECTING) status.textContent = "Reconnecting…";
-    else if (state === State.CLOSED) status.textContent = detail.reason === "logged-out" ? "You were logged out." : "Disconnected.";
+    else if (state === State.RECONNECTING) status.textContent = gettext("Reconnecting…");
+    else if (state === State.CLOSED) {
+      online.clear();
+      if (detail.reason === "deactivated") status.textContent = gettext("Your account was deactivated.");
+      else if (detail.reason === "logged-out") status.textContent = gettext("You were logged out.");
+      else status.textContent = gettext("Disconnected.");
+    }
   },
-  async probe() {
-    const result = await getJSON("/api/rooms/");
-    return result.status === 403 ? "logged-out" : null;
-  },
+  probe: () => sessionEnded(data.statusUrl),
 });
 
 // --- Creating a room -----------------------------------------------------------
 
 const form = $("create-room");
 
-function clearErrors() {
-  for (const list of form.querySelectorAll("[data-errors-for]")) list.replaceChildren();
-  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
-  $("create-error").hidden = true;
-}
-
-function showErrors(errors) {
-  let first = null;
-  const general = [];
-  for (const [field, sentences] of Object.entries(errors)) {
-    const list = form.querySelector(`[data-errors-for="${CSS.escape(field)}"]`);
-    const texts = (Array.isArray(sentences) ? sentences : [sentences]).map(String);
-    if (!list) {
-      general.push(...texts);
-      continue;
-    }
-    list.replaceChildren(...texts.map((text) => {
-      const item = document.createElement("li");
-      item.textContent = text;
-      return item;
-    }));
-    const input = form.elements[field];
-    if (input) {
-      input.setAttribute("aria-invalid", "true");
-      first = first || input;
-    }
+// Checked here first, in the words the server would use, so that a person
+// sees every problem at once before anything is sent.
+function localErrors({ name, slug }) {
+  const errors = {};
+  if (!name) errors.name = [gettext("Give the room a name.")];
+  else if ([...name].length > 80) errors.name = [gettext("Use at most 80 characters.")];
+  if (slug && !SLUG_RE.test(slug)) {
+    errors.slug = [
+      [...slug].length > 50
+        ? gettext("Use at most 50 characters.")
+        : gettext("Use only lower-case letters (a–z), digits, hyphens and underscores."),
+    ];
   }
-  if (general.length) showFormError(general.join(" "));
-  (first || $("room-name")).focus();
-}
-
-function showFormError(text) {
-  const box = $("create-error");
-  box.textContent = text;
-  box.hidden = false;
+  return errors;
 }
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
-  clearErrors();
   const name = form.elements.name.value.trim();
   const slug = form.elements.slug.value.trim();
-  const members = form.elements.members.value.split(",").map((part) => part.trim()).filter(Boolean);
-  if (!name) {
-    showErrors({ name: ["Give the room a name."] });
+  const members = form.elements.members.value
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean);
+  const errors = localErrors({ name, slug });
+  if (Object.keys(errors).length) {
+    showFieldErrors(form, errors);
     return;
   }
+  showFieldErrors(form, {});
   const payload = { name, private: form.elements.private.checked, members };
   if (slug) payload.slug = slug;
   const button = form.querySelector("button[type=submit]");
@@ -160,14 +155,16 @@ form.addEventListener("submit", async (event) => {
       return;
     }
     if (result.status === 409) {
-      showErrors({ slug: ["A room with this address already exists: choose another address or name."] });
+      showFieldErrors(form, {
+        slug: [gettext("A room with this address already exists: choose another address or name.")],
+      });
     } else if (result.status === 400 && result.data && result.data.errors) {
-      showErrors(result.data.errors);
+      showFieldErrors(form, result.data.errors);
     } else {
-      showFormError(failureText(result, "Could not create the room."));
+      showFieldErrors(form, { __all__: [failureText(result, gettext("Could not create the room."))] });
     }
   } catch {
-    showFormError("Could not reach the server. Try again.");
+    showFieldErrors(form, { __all__: [gettext("Could not reach the server. Check your connection and try again.")] });
   } finally {
     button.disabled = false;
   }

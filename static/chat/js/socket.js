@@ -1,16 +1,18 @@
-// A WebSocket that reconnects by itself: exponential backoff with jitter,
-// a ping every 20 s, and a fresh URL on every attempt so the caller can
-// resume (`?after=<seq>`, PROTOCOL.md).
+// A WebSocket that reconnects by itself: backoff with jitter, a fresh URL on
+// every attempt so the caller can resume (`?after=<seq>`, PROTOCOL.md), and
+// a liveness check: a ping every 10 s; a ping unanswered for 5 s is a missed
+// pong, and two missed pongs in a row are a dead socket (the network went
+// away without a close), so "Reconnecting…" shows within 20 s of a drop.
 
 // The server meant it: not found. Reconnecting would not help.
 export const FINAL_CLOSE_CODES = new Set([4404]);
 // Forbidden: a ban, a deactivation, or the session the socket was opened with
 // ended. A password change ends it too, although this browser gets the new
 // session cookie at once, so a 4403 is retried once, immediately. A second
-// 4403 (a ban: accepted, then closed) is final; so is a refused handshake,
-// unless the session turns out to work (the new cookie was still on its way
-// when the retry left): then there is one last attempt (PROTOCOL.md, Close
-// codes).
+// 4403 (a ban: accepted, an error `forbidden`, then closed) is final; so is a
+// refused handshake, unless the session turns out to work (the new cookie
+// was still on its way when the retry left): then there is one last attempt
+// (PROTOCOL.md, Close codes).
 export const FORBIDDEN_CLOSE = 4403;
 // The server is restarting (PROTOCOL.md 1.1): come back after a random
 // 0.5-5 s, so its clients do not all reconnect in the same instant.
@@ -28,11 +30,22 @@ export const State = Object.freeze({
   CLOSED: "closed",
 });
 
-const PING_MS = 20_000;
+export const PING_MS = 10_000;
+export const PONG_TIMEOUT_MS = 5_000;
+const MISSED_PONGS_DEAD = 2;
 const MIN_DELAY_MS = 500;
 const MAX_DELAY_MS = 30_000;
 // An open socket that stayed up this long was healthy: start backoff afresh.
 const STABLE_MS = 10_000;
+// Close codes with a wait of their own (PROTOCOL.md 1.1): a restarting
+// server spreads its clients over 0.5–5 s; flooding or too many tabs waits
+// long (the page offers "Retry now"); a client that fell behind resumes
+// quickly.
+const DELAY_FOR_CODE = {
+  [SERVICE_RESTART]: () => RESTART_MIN_MS + Math.random() * (RESTART_MAX_MS - RESTART_MIN_MS),
+  4429: () => 30_000,
+  1013: () => 200 + Math.random() * 800,
+};
 
 /** The ws:// or wss:// URL of a path on this site. */
 export function socketUrl(path) {
@@ -45,11 +58,11 @@ export function socketUrl(path) {
  *  - path(): the path (and query) to open, asked before every attempt;
  *  - onFrame(object): each JSON object the server sends;
  *  - onOpen(): the socket is open (send resends and requests here);
- *  - onState(state, detail): CONNECTING, OPEN, RECONNECTING {delay, code},
- *    CLOSED {code, reason};
+ *  - onState(state, detail): CONNECTING, OPEN, RECONNECTING {delay, code,
+ *    until, connecting}, CLOSED {code, reason};
  *  - probe(): optional async check after a handshake failed before opening;
  *    resolving to a string stops retrying with that string as the reason
- *    (e.g. the session ended and the server refuses the handshake).
+ *    ("logged-out", "deactivated").
  */
 export class ReconnectingSocket {
   constructor(options) {
@@ -60,16 +73,22 @@ export class ReconnectingSocket {
     this.failedHandshakes = 0;
     this.retryTimer = null;
     this.pingTimer = null;
+    this.pongTimer = null;
     this.stableTimer = null;
-    this.lastFrameAt = 0;
+    this.missedPongs = 0;
     this.stopped = false;
     // Attempts since a 4403 that no welcome (a frame other than an error)
     // has answered yet: 0 none, 1 the immediate retry, 2 the last attempt.
     this.forbiddenTries = 0;
-    window.addEventListener("online", () => this.retryNow());
-    document.addEventListener("visibilitychange", () => {
+    this.lastError = null; // the code of the last error frame on this socket
+    this._onOnline = () => this.retryNow();
+    this._onOffline = () => this._checkAlive(1000);
+    this._onVisible = () => {
       if (!document.hidden) this.retryNow();
-    });
+    };
+    window.addEventListener("online", this._onOnline);
+    window.addEventListener("offline", this._onOffline);
+    document.addEventListener("visibilitychange", this._onVisible);
   }
 
   start() {
@@ -77,7 +96,7 @@ export class ReconnectingSocket {
     this._connect();
   }
 
-  /** Close for good (leaving the page, or a final close code). */
+  /** Close for good (leaving the room or the page, or a final close code). */
   stop(code = 1000) {
     this.stopped = true;
     clearTimeout(this.retryTimer);
@@ -88,6 +107,14 @@ export class ReconnectingSocket {
       this.ws.close(code);
       this.ws = null;
     }
+  }
+
+  /** stop(), and forget the page listeners: this object is done. */
+  dispose() {
+    this.stop();
+    window.removeEventListener("online", this._onOnline);
+    window.removeEventListener("offline", this._onOffline);
+    document.removeEventListener("visibilitychange", this._onVisible);
   }
 
   get isOpen() {
@@ -111,6 +138,14 @@ export class ReconnectingSocket {
     this._connect();
   }
 
+  /** Start again after a final close (the page's "Reconnect" button). */
+  restart() {
+    if (!this.stopped) return this.retryNow();
+    this.attempt = 0;
+    this.forbiddenTries = 0;
+    this.start();
+  }
+
   _setState(state, detail = {}) {
     this.state = state;
     if (this.options.onState) this.options.onState(state, detail);
@@ -129,11 +164,12 @@ export class ReconnectingSocket {
       return;
     }
     this.ws = ws;
+    this.lastError = null;
     let opened = false;
     ws.onopen = () => {
       opened = true;
       this.failedHandshakes = 0;
-      this.lastFrameAt = Date.now();
+      this.missedPongs = 0;
       this._setState(State.OPEN);
       this.pingTimer = setInterval(() => this._ping(), PING_MS);
       this.stableTimer = setTimeout(() => {
@@ -142,7 +178,8 @@ export class ReconnectingSocket {
       if (this.options.onOpen) this.options.onOpen();
     };
     ws.onmessage = (event) => {
-      this.lastFrameAt = Date.now();
+      // Any frame shows the socket is alive, not only a pong.
+      this._heard();
       if (typeof event.data !== "string") return;
       let frame;
       try {
@@ -154,6 +191,7 @@ export class ReconnectingSocket {
         // Welcomed (a ban sends only an error before its 4403): a later
         // 4403 deserves its own retry again.
         if (frame.type !== "error") this.forbiddenTries = 0;
+        else this.lastError = frame.code;
         this.options.onFrame(frame);
       }
     };
@@ -167,14 +205,19 @@ export class ReconnectingSocket {
         return;
       }
       if (event.code === FORBIDDEN_CLOSE || (this.forbiddenTries && !opened)) {
-        this._afterForbidden(event.code);
+        this._afterForbidden(event.code, this.lastError === "forbidden");
         return;
       }
       this._scheduleRetry(event.code, opened);
     };
   }
 
-  async _afterForbidden(code) {
+  async _afterForbidden(code, refused) {
+    if (refused && this.forbiddenTries > 0) {
+      // Accepted, told `forbidden`, closed: the room itself refuses (a ban).
+      this._final(FORBIDDEN_CLOSE, "banned");
+      return;
+    }
     if (this.forbiddenTries === 0) {
       this.forbiddenTries = 1;
       this._connect();
@@ -198,9 +241,13 @@ export class ReconnectingSocket {
       reason = await this._probe();
     }
     if (this.stopped) return;
+    this._final(FORBIDDEN_CLOSE, reason);
+  }
+
+  _final(code, reason) {
     this.stopped = true;
     this.forbiddenTries = 0;
-    this._setState(State.CLOSED, { code: FORBIDDEN_CLOSE, reason });
+    this._setState(State.CLOSED, { code, reason });
   }
 
   // The caller's reason to give up ("logged-out"), or "" when there is none.
@@ -220,23 +267,17 @@ export class ReconnectingSocket {
       // A refused handshake looks like any network failure (1006): ask the
       // caller whether there is a reason to give up, now and then.
       if (this.options.probe && this.failedHandshakes % 2 === 0) {
-        let reason = null;
-        try {
-          reason = await this.options.probe();
-        } catch {
-          reason = null;
-        }
-        if (reason) {
-          this.stopped = true;
-          this._setState(State.CLOSED, { code, reason });
+        const reason = await this._probe();
+        if (reason && !this.stopped) {
+          this._final(code, reason);
           return;
         }
       }
     }
     if (this.stopped) return;
     let delay;
-    if (code === SERVICE_RESTART) {
-      delay = Math.round(RESTART_MIN_MS + Math.random() * (RESTART_MAX_MS - RESTART_MIN_MS));
+    if (code in DELAY_FOR_CODE) {
+      delay = Math.round(DELAY_FOR_CODE[code]());
     } else {
       const ceiling = Math.min(MAX_DELAY_MS, MIN_DELAY_MS * 2 ** this.attempt);
       // "Equal jitter": half fixed, half random, so a crowd of clients that
@@ -251,19 +292,42 @@ export class ReconnectingSocket {
     }, delay);
   }
 
+  _heard() {
+    this.missedPongs = 0;
+    clearTimeout(this.pongTimer);
+    this.pongTimer = null;
+  }
+
   _ping() {
-    // Nothing heard for a long while (not even a pong): the network is gone
-    // without a close event. Drop the socket and reconnect.
-    if (Date.now() - this.lastFrameAt > PING_MS * 2.5) {
-      const ws = this.ws;
-      this._detach(ws);
-      ws.close(4000);
-      this.ws = null;
-      this._clearTimers();
-      this._scheduleRetry(1006, true);
-      return;
-    }
+    if (this.pongTimer !== null) return; // one ping in flight at a time
     this.send({ type: "ping" });
+    this._checkAlive(PONG_TIMEOUT_MS);
+  }
+
+  // Expect a frame within `timeout` ms; a second miss in a row ends the
+  // socket. The browser saying it went offline asks at once.
+  _checkAlive(timeout) {
+    if (!this.isOpen) return;
+    if (this.pongTimer !== null) clearTimeout(this.pongTimer);
+    this.pongTimer = setTimeout(() => {
+      this.pongTimer = null;
+      this.missedPongs += 1;
+      if (this.missedPongs >= MISSED_PONGS_DEAD) this._dead();
+      else this._ping();
+    }, timeout);
+    if (timeout < PONG_TIMEOUT_MS) this.send({ type: "ping" });
+  }
+
+  // Nothing heard (not even a pong): the network is gone without a close
+  // event. Drop the socket and reconnect.
+  _dead() {
+    const ws = this.ws;
+    if (!ws) return;
+    this._detach(ws);
+    ws.close(4000);
+    this.ws = null;
+    this._clearTimers();
+    this._scheduleRetry(1006, true);
   }
 
   _detach(ws) {
@@ -274,6 +338,8 @@ export class ReconnectingSocket {
   _clearTimers() {
     clearInterval(this.pingTimer);
     clearTimeout(this.stableTimer);
-    this.pingTimer = this.stableTimer = null;
+    clearTimeout(this.pongTimer);
+    this.pingTimer = this.stableTimer = this.pongTimer = null;
+    this.missedPongs = 0;
   }
 }

@@ -1,24 +1,37 @@
-// Relative times ("2 min ago") and day labels, in the reader's time zone.
+// Relative times ("5 minutes ago") and day labels in the reader's language
+// (<html lang>) and time zone, all from Intl.
+
+import { gettext, language, locale } from "./i18n.js";
 
 const MINUTE = 60 * 1000;
 const HOUR = 60 * MINUTE;
 
-const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const full = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
-const dayFormat = new Intl.DateTimeFormat(undefined, {
-  weekday: "long", year: "numeric", month: "long", day: "numeric",
-});
+let formats = null;
+function intl() {
+  const lang = locale();
+  if (formats && formats.lang === lang) return formats;
+  formats = {
+    lang,
+    relative: new Intl.RelativeTimeFormat(lang, { numeric: "auto", style: "long" }),
+    clock: new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit" }),
+    full: new Intl.DateTimeFormat(lang, { dateStyle: "full", timeStyle: "short" }),
+    day: new Intl.DateTimeFormat(lang, { weekday: "long", year: "numeric", month: "long", day: "numeric" }),
+  };
+  return formats;
+}
+
+const capitalized = (text) => text.charAt(0).toLocaleUpperCase(language()) + text.slice(1);
 
 export function relativeTime(date, now = new Date()) {
   const age = now - date;
-  if (age < 45 * 1000) return "just now";
-  if (age < HOUR) return `${Math.max(1, Math.round(age / MINUTE))} min ago`;
-  if (age < 6 * HOUR) return `${Math.round(age / HOUR)} h ago`;
-  return clock.format(date);
+  if (age < 45 * 1000) return gettext("just now");
+  if (age < HOUR) return intl().relative.format(-Math.max(1, Math.round(age / MINUTE)), "minute");
+  if (age < 6 * HOUR) return intl().relative.format(-Math.round(age / HOUR), "hour");
+  return intl().clock.format(date);
 }
 
 export function absoluteTime(date) {
-  return full.format(date);
+  return intl().full.format(date);
 }
 
 /** A key that is equal for two dates on the same local day. */
@@ -29,9 +42,9 @@ export function dayKey(date) {
 export function dayLabel(date, now = new Date()) {
   const yesterday = new Date(now);
   yesterday.setDate(now.getDate() - 1);
-  if (dayKey(date) === dayKey(now)) return "Today";
-  if (dayKey(date) === dayKey(yesterday)) return "Yesterday";
-  return dayFormat.format(date);
+  if (dayKey(date) === dayKey(now)) return capitalized(intl().relative.format(0, "day"));
+  if (dayKey(date) === dayKey(yesterday)) return capitalized(intl().relative.format(-1, "day"));
+  return intl().day.format(date);
 }
 
 /** A <time> element showing a relative time, the exact one in its title. */

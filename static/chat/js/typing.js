@@ -1,5 +1,7 @@
 // Typing indicators, both ways (PROTOCOL.md `typing`).
 
+import { gettext, interpolate } from "./i18n.js";
+
 const REFRESH_MS = 2000; // resend active:true at most this often
 const IDLE_MS = 3000; // then active:false after this long without input
 const SHOWN_MS = 5000; // an incoming indicator fades without a refresh
@@ -83,9 +85,10 @@ export class TypingIndicator {
   render() {
     const names = [...this.typists.values()].map(({ user }) => user.display_name || user.username);
     let text = "";
-    if (names.length === 1) text = `${names[0]} is typing…`;
-    else if (names.length === 2) text = `${names[0]} and ${names[1]} are typing…`;
-    else if (names.length > 2) text = "Several people are typing…";
+    if (names.length === 1) text = interpolate(gettext("%(name)s is typing…"), { name: names[0] });
+    else if (names.length === 2) {
+      text = interpolate(gettext("%(first)s and %(second)s are typing…"), { first: names[0], second: names[1] });
+    } else if (names.length > 2) text = gettext("Several people are typing…");
     this.element.textContent = text;
   }
 }
