@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench bench-smoke migrate messages superuser clean
+.PHONY: run test lint format bench bench-smoke migrate messages superuser clean cluster test-ha
 
 # (Re)install only when a requirements file changed since the last install.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -48,3 +48,12 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# Redis with Sentinel, PostgreSQL, N chat servers and HAProxy on $PORT, from
+# deploy/'s files (README, "Redis Sentinel and HAProxy"). Ctrl-C stops it.
+cluster: $(STAMP)
+	bash scripts/cluster up $(CLUSTER_ARGS)
+
+# The failover tests (tests/ha/): faults on a real cluster. .ci/run runs them.
+test-ha: $(STAMP)
+	$(PY) -m pytest -m ha tests/ha $(PYTEST_ARGS)
