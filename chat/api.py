@@ -51,6 +51,12 @@ class RoomsOut(Schema):
     rooms: list[RoomOut]
 
 
+class ReactionOut(Schema):
+    emoji: str
+    count: int
+    users: list[int]
+
+
 class MessageOut(Schema):
     id: int
     seq: int
@@ -62,6 +68,9 @@ class MessageOut(Schema):
     created_at: str = Field(json_schema_extra={"format": "date-time"})
     client_id: str | None
     deleted: bool
+    edited_at: str | None = Field(json_schema_extra={"format": "date-time"})
+    rev: int
+    reactions: list[ReactionOut]
 
 
 class HistoryOut(Schema):

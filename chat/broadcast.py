@@ -1,5 +1,5 @@
 """What the room's sockets and the account relays learn of a stored change:
-new messages, deletions, typing and bans, as channel-layer events
+new messages, edits, deletions, reactions, typing and bans, as channel-layer events
 (protocol.events) with the frames already encoded, so a broadcast to many
 sockets serializes each frame once (chat.fanout writes it as it is).
 
@@ -37,12 +37,18 @@ async def message_created(message: Message) -> str:
 
 
 async def message_deleted(
-    *, room_id: int, slug: str, message_id: int, seq: int
+    *, room_id: int, slug: str, message_id: int, seq: int, rev: int
 ) -> None:
     """Tell the room's sockets that a message became a tombstone."""
-    frame = wire.message_deleted(id=message_id, seq=seq, room=slug)
+    frame = wire.message_deleted(id=message_id, seq=seq, room=slug, rev=rev)
+    await message_changed(room_id=room_id, frame=frame)
+
+
+async def message_changed(*, room_id: int, frame: str) -> None:
+    """A committed edit, deletion or reaction change (its frame, with its
+    rev) to every socket of the room."""
     await get_channel_layer().group_send(
-        room_group(room_id), events.chat_deleted(frame=frame)
+        room_group(room_id), events.chat_change(frame=frame)
     )
 
 

@@ -11,15 +11,22 @@ import time
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from django.core.exceptions import PermissionDenied
 
 from accounts.sockets import UserSocket
-from chat import broadcast, fanout, selectors, sending
-from chat.delivery import room_last_seq
+from chat import broadcast, edits, fanout, reactions, selectors, sending
 from chat.frames import Frame, FrameError, parse_frame
+from chat.models import Message
 from chat.serializers import message_dict
 from presence import api as presence
 from protocol import wire
-from protocol.limits import INITIAL_HISTORY, RESUME_HISTORY
+from protocol.limits import (
+    INITIAL_HISTORY,
+    MAX_INT64,
+    MAX_REACTIONS,
+    RESUME_CHANGED,
+    RESUME_HISTORY,
+)
 from realtime import codes
 from realtime.outbound import LocalSocket
 
@@ -35,28 +42,48 @@ def _history_frame(room_slug: str, messages: list, has_more: bool, **echo) -> st
     )
 
 
-def _resume_point(query_string: bytes) -> int | None:
-    """The `after` of `?after=<seq>`, None when absent; ValueError when bad."""
-    values = parse_qs(query_string.decode("latin-1")).get("after")
-    if not values:
-        return None
-    after = int(values[-1])
-    if after < 0:
-        raise ValueError(after)
-    return after
+def _resume_point(query_string: bytes) -> tuple[int | None, int | None]:
+    """The `after` and `rev` of `?after=<seq>&rev=<rev>`, None when absent
+    (`rev` counts only with `after`); ValueError when bad."""
+    query = parse_qs(query_string.decode("latin-1"))
+    found = []
+    for name in ("after", "rev"):
+        values = query.get(name)
+        value = int(values[-1]) if values else None
+        if value is not None and not 0 <= value <= MAX_INT64:
+            raise ValueError(value)
+        found.append(value)
+    after, rev = found
+    return after, rev if after is not None else None
 
 
-def _first_history(*, room, after: int | None) -> tuple[list, bool, int]:
-    """The first history frame's messages, has_more, and the room's head now:
-    one thread hop for both reads."""
-    snapshot = room_last_seq(room=room)
+def _first_history(*, room, after: int | None, rev: int | None) -> tuple[str, int]:
+    """The first history frame and the room's head now, in one thread hop.
+
+    The room's seq and rev are read first: whatever changes after that read
+    reaches the socket live (it joined the relay before), so the client may
+    see a change twice (clients apply frames idempotently) but never miss
+    one."""
+    snapshot, revision = selectors.room_head(room=room)
+    echo: dict = {"rev": revision}
     if after is None:
         messages, has_more = selectors.message_history(room=room, limit=INITIAL_HISTORY)
     else:
         messages, has_more = selectors.message_history(
             room=room, after=after, limit=RESUME_HISTORY
         )
-    return messages, has_more, snapshot
+        if rev is not None:
+            changed, more = selectors.messages_changed(
+                room=room, after=after, rev=rev, limit=RESUME_CHANGED
+            )
+            echo["changed"] = [message_dict(m) for m in changed]
+            echo["changed_more"] = more
+    frame = _history_frame(room.slug, messages, has_more, **echo)
+    newest = messages[-1].seq if messages else 0
+    # Live messages continue from what the client holds, or, when the
+    # resume set was cut at 500, from the room's head at join time (the
+    # client pages the middle in with history.after).
+    return frame, max(newest, snapshot)
 
 
 class RoomConsumer(UserSocket):
@@ -103,19 +130,17 @@ class RoomConsumer(UserSocket):
 
     async def _send_first_history(self) -> None:
         try:
-            after = _resume_point(self.scope.get("query_string", b""))
+            after, rev = _resume_point(self.scope.get("query_string", b""))
         except ValueError:
-            after = None
-            await self.send_error("bad_request", "`after` must be a whole number ≥ 0.")
-        messages, has_more, snapshot = await database_sync_to_async(_first_history)(
-            room=self.room, after=after
+            after = rev = None
+            await self.send_error(
+                "bad_request", "`after` and `rev` must be whole numbers ≥ 0."
+            )
+        frame, start = await database_sync_to_async(_first_history)(
+            room=self.room, after=after, rev=rev
         )
-        await self.send(_history_frame(self.room.slug, messages, has_more))
-        newest = messages[-1].seq if messages else 0
-        # Live messages continue from what the client holds, or, when the
-        # resume set was cut at 500, from the room's head at join time (the
-        # client pages the middle in with history.after).
-        self.local.start(max(newest, snapshot))
+        await self.send(frame)
+        self.local.start(start)
 
     async def _refuse(self, code: str, detail: str, close_code: int) -> None:
         await self.accept()
@@ -162,6 +187,55 @@ class RoomConsumer(UserSocket):
         if not sent.created:
             await self.send(sent.frame)  # a retry: nothing was broadcast
 
+    async def on_message_edit(self, frame: Frame) -> None:
+        fields = frame.fields
+
+        def change() -> str | None:
+            return edits.message_edit(
+                room=self.room,
+                user=self.user,
+                message_id=fields["id"],
+                body=fields["body"],
+            )
+
+        await self._change(change, frame.client_id)
+
+    async def on_reaction(self, frame: Frame) -> None:
+        fields = frame.fields
+
+        def change() -> str | None:
+            return reactions.reaction_change(
+                room=self.room,
+                user=self.user,
+                message_id=fields["id"],
+                emoji=fields["emoji"],
+                added=frame.type == "reaction.add",
+            )
+
+        await self._change(change, frame.client_id)
+
+    async def _change(self, change, ref: str | None) -> None:
+        try:
+            await sending.message_change(room=self.room, user=self.user, change=change)
+        except sending.RateLimited:
+            raise FrameError(
+                "rate_limited", "You are sending too fast; wait a moment.", ref
+            ) from None
+        except Message.DoesNotExist:
+            raise FrameError(
+                "not_found", "No such message in this room.", ref
+            ) from None
+        except PermissionDenied as error:
+            raise FrameError("forbidden", str(error), ref) from None
+        except reactions.TooManyReactions:
+            raise FrameError(
+                "bad_request",
+                f"A message holds at most {MAX_REACTIONS} different emoji.",
+                ref,
+            ) from None
+        except ValueError as error:  # the services' own last line of defence
+            raise FrameError("bad_request", str(error), ref) from None
+
     async def on_history_before(self, frame: Frame) -> None:
         before, limit = frame.fields["before"], frame.fields["limit"]
         messages, has_more = await database_sync_to_async(selectors.message_history)(
@@ -194,6 +268,9 @@ class RoomConsumer(UserSocket):
 
     HANDLERS = {
         "message.send": on_message_send,
+        "message.edit": on_message_edit,
+        "reaction.add": on_reaction,
+        "reaction.remove": on_reaction,
         "history.before": on_history_before,
         "history.after": on_history_after,
         "typing": on_typing,

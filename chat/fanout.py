@@ -50,7 +50,7 @@ class RoomRelay(GroupRelay):
             await self.ordered.deliver(event["seq"], event["frame"])
         elif kind == "chat.typing":
             await self._fan(event["frame"], skip_user=event["user_id"])
-        elif kind == "chat.deleted":
+        elif kind == "chat.change":
             await self._fan(event["frame"])
         elif kind in ("presence.join", "presence.leave"):
             frame = wire.presence_change(kind, room=self.room.slug, user=event["user"])

@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from chat.reactions import emoji_problem
 from protocol.limits import (
     HISTORY_AFTER_LIMIT,
     HISTORY_BEFORE_LIMIT,
+    MAX_INT64,
     body_problem,
     client_id_problem,
 )
@@ -34,12 +36,20 @@ def _is_int(value: Any) -> bool:
 
 def _seq(data: dict, name: str, ref: str | None, *, minimum: int) -> int:
     if name not in data:
-        raise FrameError("bad_request", f"`{name}` is required: a seq number.", ref)
+        raise FrameError("bad_request", f"`{name}` is required: a whole number.", ref)
     value = data[name]
     if not _is_int(value) or value < minimum:
         raise FrameError(
             "bad_request", f"`{name}` must be a whole number ≥ {minimum}.", ref
         )
+    return value
+
+
+def _message_id(data: dict, ref: str | None) -> int:
+    value = _seq(data, "id", ref, minimum=1)
+    if value > MAX_INT64:
+        # Out of range: the database driver would raise on it.
+        raise FrameError("bad_request", "`id` is out of range.", ref)
     return value
 
 
@@ -53,18 +63,40 @@ def _limit(data: dict, bounds: tuple[int, int, int], ref: str | None) -> int:
     return value
 
 
-def _message_send(data: dict, ref: str | None) -> dict[str, Any]:
+def _body(data: dict, ref: str | None) -> str:
     body = data.get("body")
     if isinstance(body, str):
         body = body.strip()
     problem = body_problem(body)
     if problem is not None:
         raise FrameError(*problem, ref)
+    return body
+
+
+def _message_send(data: dict, ref: str | None) -> dict[str, Any]:
+    body = _body(data, ref)
     client_id = data.get("client_id")
     sentence = client_id_problem(client_id)
     if sentence is not None:
         raise FrameError("bad_request", sentence, ref)
     return {"body": body, "client_id": client_id}
+
+
+def _message_edit(data: dict, ref: str | None) -> dict[str, Any]:
+    message_id = _message_id(data, ref)
+    body = _body(data, ref)
+    sentence = client_id_problem(data.get("client_id"))
+    if sentence is not None:
+        raise FrameError("bad_request", sentence, ref)
+    return {"id": message_id, "body": body}
+
+
+def _reaction(data: dict, ref: str | None) -> dict[str, Any]:
+    message_id = _message_id(data, ref)
+    problem = emoji_problem(data.get("emoji"))
+    if problem is not None:
+        raise FrameError("bad_request", problem, ref)
+    return {"id": message_id, "emoji": data["emoji"]}
 
 
 def _history_before(data: dict, ref: str | None) -> dict[str, Any]:
@@ -94,6 +126,9 @@ def _ping(data: dict, ref: str | None) -> dict[str, Any]:
 
 PARSERS = {
     "message.send": _message_send,
+    "message.edit": _message_edit,
+    "reaction.add": _reaction,
+    "reaction.remove": _reaction,
     "history.before": _history_before,
     "history.after": _history_after,
     "typing": _typing,

@@ -7,6 +7,7 @@ from django.utils import timezone
 from protocol.limits import (
     MAX_BODY,
     MAX_CLIENT_ID,
+    MAX_EMOJI,
     MAX_ROOM_DESCRIPTION,
     MAX_ROOM_NAME,
     MAX_SLUG,
@@ -43,6 +44,9 @@ class Room(models.Model):
     # The seq of the room's newest message; raised in the same transaction
     # as each insert, so seqs are contiguous per room.
     last_seq = models.PositiveBigIntegerField(default=0)
+    # The room's revision (PROTOCOL 1.1): +1 with every stored message, edit,
+    # deletion and reaction change, in the same transaction as the change.
+    rev = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["name"]
@@ -62,8 +66,19 @@ class Message(models.Model):
     # NULL, not "", when absent: the unique constraint below ignores NULLs.
     client_id = models.CharField(max_length=MAX_CLIENT_ID, null=True, blank=True)  # noqa: DJ001
     deleted = models.BooleanField(default=False)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    # The room revision of this message's last change (its creation, an
+    # edit, its deletion or a reaction change): resume's `changed` is the
+    # range rev > R on the (room, rev) index below.
+    rev = models.PositiveBigIntegerField(default=0)
+    # The body's words, normalized (chat.search.terms): what both full-text
+    # indexes hold, so PostgreSQL and SQLite tokenize alike. "" when deleted.
+    search_terms = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
+        indexes = [
+            models.Index(fields=["room", "rev"], name="chat_message_room_rev"),
+        ]
         constraints = [
             # Also the index behind every history query (room, seq range).
             models.UniqueConstraint(
@@ -79,3 +94,43 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.room_id}#{self.seq}"
+
+
+class MessageEdit(models.Model):
+    """A version a message had before an edit: its body and since when.
+
+    The versions of a message are these rows, oldest first, then the
+    message's own current body (PROTOCOL 1.1, GET /api/messages/<id>/edits/).
+    """
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="edits")
+    body = models.TextField(max_length=MAX_BODY)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} until {self.at:%Y-%m-%d %H:%M}"
+
+
+class Reaction(models.Model):
+    """One user's one emoji on one message; the order of first addition is
+    the order of ids."""
+
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="reactions"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    emoji = models.CharField(max_length=MAX_EMOJI)
+
+    class Meta:
+        constraints = [
+            # Adding twice is a no-op: the constraint decides, not a look-up.
+            models.UniqueConstraint(
+                fields=["message", "user", "emoji"], name="chat_reaction_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} by {self.user_id} on {self.message_id}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q
 
-from chat.models import Message, Room
+from chat.models import Message, Reaction, Room
 from protocol.limits import SLUG_RE as _SLUG_RE
 
 
@@ -103,7 +103,43 @@ def message_history(
     found = found[:limit]
     if after is None:
         found.reverse()
+    attach_reactions(found)
     return found, has_more
+
+
+def room_head(*, room: Room) -> tuple[int, int]:
+    """The room's newest seq and its revision, read now."""
+    return Room.objects.values_list("last_seq", "rev").get(pk=room.pk)
+
+
+def messages_changed(
+    *, room: Room, after: int, rev: int, limit: int
+) -> tuple[list[Message], bool]:
+    """Resume's `changed`: the messages with seq ≤ after whose last change
+    (edit, deletion, reaction) has a revision greater than `rev`, in their
+    current state, ascending seq; the bool says whether more than `limit`
+    did. One range scan of the (room, rev) index."""
+    rows = list(
+        room.messages.select_related("author")
+        .filter(rev__gt=rev, seq__lte=after)
+        .order_by("rev")[: limit + 1]
+    )
+    more = len(rows) > limit
+    rows = sorted(rows[:limit], key=lambda m: m.seq)
+    attach_reactions(rows)
+    return rows, more
+
+
+def attach_reactions(messages: list[Message]) -> None:
+    """Load the reactions of many messages in one query, for
+    serializers.message_dict (a message without them would cost one each)."""
+    if not messages:
+        return
+    by_message: dict[int, list[Reaction]] = {m.pk: [] for m in messages}
+    for row in Reaction.objects.filter(message_id__in=by_message).order_by("id"):
+        by_message[row.message_id].append(row)
+    for message in messages:
+        message.reaction_rows = by_message[message.pk]
 
 
 def message_for_client_id(*, author, client_id: str) -> Message | None:
@@ -111,8 +147,11 @@ def message_for_client_id(*, author, client_id: str) -> Message | None:
     if "\x00" in client_id:
         # message_create never stores one, and PostgreSQL rejects NUL in a query.
         return None
-    return (
+    message = (
         Message.objects.select_related("room", "author")
         .filter(author=author, client_id=client_id)
         .first()
     )
+    if message is not None:
+        attach_reactions([message])
+    return message

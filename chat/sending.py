@@ -1,5 +1,6 @@
 """Sending a message: the rule of PROTOCOL.md's `message.send`, as one
-service the room socket calls.
+service the room socket calls; and the same order (rate limit, store,
+broadcast) for edits and reactions, which share the user's rate limit.
 
 1. The user's rate limit (CHAT_RATE_LIMIT, across processes: chat.ratelimit).
 2. An idempotent retry (the same client_id again) is free: never rate
@@ -11,6 +12,7 @@ service the room socket calls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
@@ -57,3 +59,15 @@ async def message_send(*, room: Room, author, body: str, client_id: str | None) 
         await ratelimit.release(author.id, token)  # a retry does not count
         return Sent(wire.message(message_dict(message)), created=False)
     return Sent(await broadcast.message_created(message), created=True)
+
+
+async def message_change(*, room: Room, user, change: Callable[[], str | None]) -> None:
+    """An edit or reaction change (PROTOCOL 1.1): within the user's
+    CHAT_RATE_LIMIT (RateLimited otherwise, nothing stored), `change` runs on
+    the database thread and its frame, when it changed something, goes to
+    the room. Whatever `change` raises reaches the caller."""
+    if await ratelimit.acquire(user.id) is None:
+        raise RateLimited
+    frame = await database_sync_to_async(change)()
+    if frame is not None:
+        await broadcast.message_changed(room_id=room.pk, frame=frame)

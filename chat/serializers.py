@@ -7,14 +7,38 @@ these functions, so a field can only ever be spelt one way.
 from __future__ import annotations
 
 from chat.models import Message, Room
-from protocol.wire import MessageDict, timestamp
+from protocol.wire import MessageDict, ReactionDict, timestamp
+
+
+def reaction_summary(rows) -> list[ReactionDict]:
+    """PROTOCOL 1.1 Message.reactions from one message's Reaction rows in id
+    order: each emoji once, in the order it was first added."""
+    by_emoji: dict[str, list[int]] = {}
+    for row in rows:
+        by_emoji.setdefault(row.emoji, []).append(row.user_id)
+    return [
+        {"emoji": emoji, "count": len(users), "users": users}
+        for emoji, users in by_emoji.items()
+    ]
+
+
+def _reactions(message: Message) -> list[ReactionDict]:
+    if message.deleted:
+        return []
+    rows = getattr(message, "reaction_rows", None)
+    if rows is None:
+        # Not loaded by chat.reactions.attach (one query for many messages).
+        rows = message.reactions.order_by("id")
+    return reaction_summary(rows)
 
 
 def message_dict(message: Message) -> MessageDict:
     """PROTOCOL.md Message (the `message` frame without `type`).
 
     Reads message.room and message.author: load them with select_related
-    (or through room.messages, which caches the room) to avoid a query each.
+    (or through room.messages, which caches the room) to avoid a query each;
+    and its reactions: load them for many messages with
+    chat.reactions.attach, or a query each is made here.
     """
     return {
         "id": message.pk,
@@ -27,6 +51,9 @@ def message_dict(message: Message) -> MessageDict:
         "created_at": timestamp(message.created_at),
         "client_id": message.client_id,
         "deleted": message.deleted,
+        "edited_at": timestamp(message.edited_at) if message.edited_at else None,
+        "rev": message.rev,
+        "reactions": _reactions(message),
     }
 
 

@@ -12,12 +12,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from chat import broadcast
-from chat.models import Message, Room, slug_validator
+from chat import broadcast, seqs
+from chat.models import Message, MessageEdit, Reaction, Room, slug_validator
 from protocol.limits import MAX_ROOM_NAME, MAX_SLUG
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+
+class Unchanged(Exception):
+    """Raised inside a change's transaction to roll back its rev when the
+    change turns out to change nothing."""
 
 
 class SlugTaken(Exception):
@@ -41,7 +46,8 @@ def can_moderate(room: Room, user) -> bool:
 
 
 def message_delete(*, message_id: int, by) -> Message:
-    """Turn a message into a tombstone (same seq, empty body, deleted=True).
+    """Turn a message into a tombstone (same seq, empty body, deleted=True,
+    its earlier versions and reactions gone) with the room's next rev.
 
     Allowed to its author, the room's owner and staff (PermissionDenied
     otherwise; Message.DoesNotExist for an unknown id, or one in a private
@@ -49,31 +55,39 @@ def message_delete(*, message_id: int, by) -> Message:
     `message.deleted` once the change commits. Deleting a tombstone again
     changes nothing and tells nobody.
     """
-    with transaction.atomic():
-        message = (
-            Message.objects.select_for_update(of=("self",))
-            .select_related("room", "author")
-            .get(pk=message_id)
+    message = Message.objects.select_related("room", "author").get(pk=message_id)
+    if message.author_id != by.pk and not can_moderate(message.room, by):
+        room = message.room
+        if room.private and not room.members.filter(pk=by.pk).exists():
+            # As for rooms: what a user cannot see does not exist for them.
+            raise Message.DoesNotExist(message_id)
+        raise PermissionDenied(
+            "Only the message's author, the room's owner or staff may delete it."
         )
-        if message.author_id != by.pk and not can_moderate(message.room, by):
-            room = message.room
-            if room.private and not room.members.filter(pk=by.pk).exists():
-                # As for rooms: what a user cannot see does not exist for them.
-                raise Message.DoesNotExist(message_id)
-            raise PermissionDenied(
-                "Only the message's author, the room's owner or staff may delete it."
-            )
-        if not message.deleted:
-            message.deleted = True
-            message.body = ""
-            message.save(update_fields=["deleted", "body"])
+    if message.deleted:
+        return message
+    try:
+        with transaction.atomic():
+            # The room's lock first, as every change of the room takes it.
+            rev = seqs.next_rev(message.room_id)
+            # Conditional: of two deletions at once, one changes the row.
+            if not Message.objects.filter(pk=message.pk, deleted=False).update(
+                deleted=True, body="", search_terms="", rev=rev
+            ):
+                raise Unchanged
+            MessageEdit.objects.filter(message_id=message.pk).delete()
+            Reaction.objects.filter(message_id=message.pk).delete()
             broadcast.after_commit(
                 broadcast.message_deleted,
                 room_id=message.room_id,
                 slug=message.room.slug,
                 message_id=message.pk,
                 seq=message.seq,
+                rev=rev,
             )
+    except Unchanged:
+        pass
+    message.refresh_from_db()
     return message
 
 

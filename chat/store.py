@@ -1,5 +1,6 @@
-"""Storing messages with the room's next seq, one or a batch at a time
-(sync ORM; chat.ingest calls these on the database thread)."""
+"""Storing messages with the room's next seq and rev, one or a batch at a
+time (sync ORM; chat.ingest calls these on the database thread), with the
+words the full-text indexes hold (chat.search)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.db import IntegrityError, transaction
 
 from chat import seqs
 from chat.models import Message, Room
+from chat.search.terms import document
 from chat.selectors import message_for_client_id
 from protocol.limits import body_problem, client_id_problem
 
@@ -33,9 +35,15 @@ def message_create(
     # where a look-up would cost every message a query (bench/).
     try:
         with transaction.atomic():
-            seq = seqs.next_seq(room.pk)
+            seq, rev = seqs.next_seq(room.pk)
             message = Message.objects.create(
-                room=room, seq=seq, author=author, body=body, client_id=client_id
+                room=room,
+                seq=seq,
+                rev=rev,
+                author=author,
+                body=body,
+                client_id=client_id,
+                search_terms=document(body),
             )
     except IntegrityError:
         # A concurrent retry with the same client_id won the race.
@@ -48,6 +56,7 @@ def message_create(
             raise
         return existing, False
     room.last_seq = seq
+    message.reaction_rows = []  # a new message has none: no query to say so
     return message, True
 
 
@@ -92,15 +101,18 @@ def messages_create(drafts: list[Draft]) -> list[tuple[Message, bool] | Exceptio
                     for i in indexes:
                         results[i] = Room.DoesNotExist(f"Room {room_id} is gone.")
                     continue
-                first = last - len(indexes) + 1
+                first = last[0] - len(indexes) + 1
+                first_rev = last[1] - len(indexes) + 1
                 for offset, i in enumerate(indexes):
                     draft = drafts[i]
                     rows[i] = Message(
                         room=draft.room,
                         seq=first + offset,
+                        rev=first_rev + offset,
                         author=draft.author,
                         body=draft.body,
                         client_id=draft.client_id,
+                        search_terms=document(draft.body),
                     )
             Message.objects.bulk_create(rows.values())
     except IntegrityError:
@@ -121,6 +133,7 @@ def messages_create(drafts: list[Draft]) -> list[tuple[Message, bool] | Exceptio
         _fill_ids(rows.values())  # SQLite before 3.35 returns no ids
     for i, row in rows.items():
         row.room.last_seq = max(row.room.last_seq, row.seq)
+        row.reaction_rows = []
         results[i] = (row, True)
     return results
 

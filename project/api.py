@@ -57,4 +57,5 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 api.add_router("/", "chat.api.router")
+api.add_router("/", "chat.message_api.router")
 api.add_router("/", "presence.endpoints.router")

@@ -27,8 +27,10 @@ class ChatTyping(TypedDict):
     frame: str
 
 
-class ChatDeleted(TypedDict):
-    type: Literal["chat.deleted"]
+class ChatChange(TypedDict):
+    """An edit, deletion or reaction change: the frame for every socket."""
+
+    type: Literal["chat.change"]
     frame: str
 
 
@@ -65,8 +67,8 @@ def chat_typing(*, user_id: int, frame: str) -> ChatTyping:
     return {"type": "chat.typing", "user_id": user_id, "frame": frame}
 
 
-def chat_deleted(*, frame: str) -> ChatDeleted:
-    return {"type": "chat.deleted", "frame": frame}
+def chat_change(*, frame: str) -> ChatChange:
+    return {"type": "chat.change", "frame": frame}
 
 
 def presence_change(kind: str, *, user: UserRef, room_id: int | None) -> PresenceChange:

@@ -9,6 +9,8 @@ MAX_ROOM_DESCRIPTION = 500
 MAX_SLUG = 50
 MAX_USERNAME = 150
 MAX_DISPLAY_NAME = 50
+MAX_EMOJI = 32  # code points: the longest ZWJ sequences are well under
+MAX_REACTIONS = 20  # distinct emoji on one message
 
 # A room's slug is a Django slug, lower case, 1 to 50 characters.
 SLUG_PATTERN = r"^[-a-z0-9_]{1,50}$"
@@ -18,9 +20,14 @@ SLUG_RE = re.compile(SLUG_PATTERN)
 HISTORY_BEFORE_LIMIT = (1, 100, 50)
 HISTORY_AFTER_LIMIT = (1, 500, 100)
 API_HISTORY_LIMIT = (1, 100, 50)
+SEARCH_LIMIT = (1, 50, 20)  # GET /api/search/
+MAX_SEARCH_QUERY = 200  # code points of `q`, after stripping
 
 INITIAL_HISTORY = 50  # messages in the first history frame
 RESUME_HISTORY = 500  # at most, in the first frame of a resume (?after=)
+# At most, in `changed` of a resume (?after=&rev=); past it `changed_more`
+# is true and the client reloads the room instead (a rev from long ago).
+RESUME_CHANGED = 1000
 
 # Largest value a 64-bit signed id or seq column holds: a bigger number in a
 # query would make the database driver raise instead of finding nothing.

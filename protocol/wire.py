@@ -20,6 +20,12 @@ class UserRef(TypedDict):
     display_name: str
 
 
+class ReactionDict(TypedDict):
+    emoji: str
+    count: int
+    users: list[int]
+
+
 class MessageDict(TypedDict):
     """PROTOCOL.md Message: the `message` frame without `type`."""
 
@@ -31,6 +37,9 @@ class MessageDict(TypedDict):
     created_at: str
     client_id: str | None
     deleted: bool
+    edited_at: str | None
+    rev: int  # the room revision of the message's last change
+    reactions: list[ReactionDict]
 
 
 def user_ref(*, id: int, username: str, display_name: str) -> UserRef:
@@ -56,14 +65,58 @@ def message(msg: MessageDict) -> str:
     return encode({"type": "message", **msg})
 
 
-def message_deleted(*, id: int, seq: int, room: str) -> str:
-    return encode({"type": "message.deleted", "id": id, "seq": seq, "room": room})
+def message_deleted(*, id: int, seq: int, room: str, rev: int) -> str:
+    return encode(
+        {"type": "message.deleted", "id": id, "seq": seq, "room": room, "rev": rev}
+    )
+
+
+def message_edited(
+    *,
+    id: int,
+    seq: int,
+    room: str,
+    body: str,
+    edited_at: str,
+    mentions: list[int],
+    rev: int,
+) -> str:
+    return encode(
+        {
+            "type": "message.edited",
+            "id": id,
+            "seq": seq,
+            "room": room,
+            "body": body,
+            "edited_at": edited_at,
+            "mentions": mentions,
+            "rev": rev,
+        }
+    )
+
+
+def reaction(
+    *, room: str, id: int, seq: int, emoji: str, user: UserRef, added: bool, rev: int
+) -> str:
+    return encode(
+        {
+            "type": "reaction",
+            "room": room,
+            "id": id,
+            "seq": seq,
+            "emoji": emoji,
+            "user": user,
+            "added": added,
+            "rev": rev,
+        }
+    )
 
 
 def history(
-    *, room: str, messages: Iterable[MessageDict], has_more: bool, **echo: int
+    *, room: str, messages: Iterable[MessageDict], has_more: bool, **echo: Any
 ) -> str:
-    """`echo`: the `before` or `after` of the request being answered."""
+    """`echo`: the `before` or `after` of the request being answered; on the
+    first frame, the room's `rev` (and on a resume `changed`)."""
     return encode(
         {
             "type": "history",

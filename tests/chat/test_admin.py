@@ -6,6 +6,7 @@ import pytest
 
 from chat import services, store
 from chat.models import Message, Room
+from chat.search.terms import document
 
 pytestmark = pytest.mark.django_db
 
@@ -25,14 +26,18 @@ def many_messages(make_user) -> Room:
         Room.objects.get(slug="general"),
         Room.objects.create(slug="other", name="Other"),
     ]
+    bodies = [
+        f"message number {n}" + (" needle" if n % 500 == 0 else "") for n in range(3000)
+    ]
     Message.objects.bulk_create(
         Message(
             room=rooms[n % 2],
             author=authors[n % 30],
             seq=n // 2 + 1,
-            body=f"message number {n}" + (" needle" if n % 500 == 0 else ""),
+            body=body,
+            search_terms=document(body),
         )
-        for n in range(3000)
+        for n, body in enumerate(bodies)
     )
     return rooms[0]
 

@@ -253,6 +253,9 @@ def test_message_fields(api, ada):
         "created_at": got["created_at"],
         "client_id": "c1",
         "deleted": False,
+        "edited_at": None,
+        "rev": 1,
+        "reactions": [],
     }
     assert got["created_at"].endswith("Z")
     assert len(got["created_at"]) == len("2026-11-25T17:00:00.123456Z") or (

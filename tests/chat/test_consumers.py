@@ -130,6 +130,7 @@ async def test_first_frames_are_presence_state_then_latest_history(amake_user):
         "room": "general",
         "messages": [],
         "has_more": False,
+        "rev": 0,
     }
     for n in range(55):
         await send_message(sock, f"m{n}")

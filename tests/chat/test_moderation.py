@@ -91,6 +91,7 @@ async def test_deletion_reaches_the_room_and_history_keeps_a_tombstone(
         "id": sent[1]["id"],
         "seq": 2,
         "room": "general",
+        "rev": 4,  # three messages, then this deletion
     }
 
     _, history = await ada.socket()

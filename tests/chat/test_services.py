@@ -202,12 +202,13 @@ async def test_delete_and_ban_broadcast_after_commit(make_user):
         message_id=message.pk, by=owner
     )
     event = await asyncio.wait_for(layer.receive(channel), 5)
-    assert event["type"] == "chat.deleted"
+    assert event["type"] == "chat.change"
     assert json.loads(event["frame"]) == {
         "type": "message.deleted",
         "id": message.pk,
         "seq": 1,
         "room": "loud",
+        "rev": 2,
     }
 
     await database_sync_to_async(services.room_ban)(

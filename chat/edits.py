@@ -1,0 +1,115 @@
+"""Editing a message (PROTOCOL 1.1, Edits, reactions and the room revision).
+
+Only the author edits, a message of the room that is not deleted; the body
+follows message.send's rules (protocol.limits). The previous version is kept
+(MessageEdit), the message takes the room's next rev in the same
+transaction, and the room gets `message.edited` once it commits. The same
+body again stores nothing and sends nothing.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from chat import selectors, seqs
+from chat.models import Message, MessageEdit, Room
+from chat.search.terms import document
+from chat.services import Unchanged
+from protocol import wire
+from protocol.limits import body_problem
+
+
+def reparse_mentions(message: Message) -> list[int]:
+    """HOOK for mentions (#13): the user ids the edited body mentions, as
+    Message.mentions will hold them. Until mentions land this returns the
+    message's stored mentions if the model has them, else []; #13's parser
+    goes here, and `notify_added_mentions` below sends the `mention` frames."""
+    return sorted(getattr(message, "mention_ids", None) or [])
+
+
+def notify_added_mentions(message: Message, before: list[int], after: list[int]):
+    """HOOK for mentions (#13): after the edit commits, the users in `after`
+    but not in `before` get PROTOCOL's `mention` frame. Nothing to do until
+    mentions land."""
+
+
+def message_edit(*, room: Room, user, message_id: int, body: str) -> str | None:
+    """Store an edit by `user` of message `message_id` in `room`; the
+    `message.edited` frame to broadcast, or None when the body is unchanged.
+
+    Message.DoesNotExist: no such message in the room, or a deleted one.
+    PermissionDenied: `user` is not its author. ValueError: a body that
+    message.send would refuse (the frame parser refuses it first)."""
+    problem = body_problem(body)
+    if problem is not None:
+        raise ValueError(problem[1])
+    try:
+        with transaction.atomic():
+            # The room's lock first (every change of the room takes it):
+            # from here the message cannot change under this transaction.
+            rev = seqs.next_rev(room.pk)
+            message = (
+                Message.objects.select_related("room")
+                .filter(pk=message_id, room_id=room.pk, deleted=False)
+                .first()
+            )
+            if message is None:
+                raise Message.DoesNotExist(message_id)
+            if message.author_id != user.pk:
+                raise PermissionDenied("Only the author may edit a message.")
+            if message.body == body:
+                raise Unchanged
+            now = timezone.now()
+            MessageEdit.objects.create(
+                message=message,
+                body=message.body,
+                at=message.edited_at or message.created_at,
+            )
+            before = reparse_mentions(message)
+            message.body = body
+            message.edited_at = now
+            message.rev = rev
+            message.search_terms = document(body)
+            message.save(update_fields=["body", "edited_at", "rev", "search_terms"])
+            after = reparse_mentions(message)
+            transaction.on_commit(
+                lambda: notify_added_mentions(message, before, after), robust=True
+            )
+    except Unchanged:
+        return None
+    return wire.message_edited(
+        id=message.pk,
+        seq=message.seq,
+        room=room.slug,
+        body=message.body,
+        edited_at=wire.timestamp(now),
+        mentions=after,
+        rev=rev,
+    )
+
+
+def message_versions(*, message_id: int, user) -> list[dict]:
+    """Every version of a message, oldest first: the original, then each
+    edit, as {"body", "at"}. Message.DoesNotExist when it is deleted, or in
+    a room `user` cannot open (it looks missing); selectors.RoomForbidden
+    when the user is banned from its room."""
+    message = Message.objects.select_related("room").filter(pk=message_id).first()
+    if message is None or message.deleted:
+        raise Message.DoesNotExist(message_id)
+    try:
+        selectors.room_for_user(slug=message.room.slug, user=user)
+    except selectors.RoomNotFound:
+        raise Message.DoesNotExist(message_id) from None
+    versions = [
+        {"body": body, "at": wire.timestamp(at)}
+        for body, at in message.edits.order_by("id").values_list("body", "at")
+    ]
+    versions.append(
+        {
+            "body": message.body,
+            "at": wire.timestamp(message.edited_at or message.created_at),
+        }
+    )
+    return versions
