@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chat.reactions import emoji_problem
 from protocol.limits import (
     HISTORY_AFTER_LIMIT,
     HISTORY_BEFORE_LIMIT,
     MAX_INT64,
     body_problem,
     client_id_problem,
+    emoji_problem,
 )
 from realtime.sockets import FrameError, parse_envelope
 

@@ -6,30 +6,17 @@ sends nothing."""
 
 from __future__ import annotations
 
-import emoji as emoji_data
 from django.db import IntegrityError, transaction
 
 from chat import seqs
 from chat.models import Message, Reaction, Room
 from chat.services import Unchanged
 from protocol import wire
-from protocol.limits import MAX_EMOJI, MAX_REACTIONS
+from protocol.limits import MAX_REACTIONS, emoji_problem
 
 
 class TooManyReactions(Exception):
     """The message has MAX_REACTIONS distinct emoji already."""
-
-
-def emoji_problem(value: object) -> str | None:
-    """A sentence when `value` is not one emoji (a single grapheme that the
-    pinned `emoji` package's is_emoji accepts); None when it is."""
-    if (
-        not isinstance(value, str)
-        or not 1 <= len(value) <= MAX_EMOJI
-        or not emoji_data.is_emoji(value)
-    ):
-        return "`emoji` must be one emoji, such as 👍."
-    return None
 
 
 def reaction_change(

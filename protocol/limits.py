@@ -2,6 +2,8 @@
 
 import re
 
+import emoji as emoji_data
+
 MAX_BODY = 4000  # code points, after str.strip()
 MAX_CLIENT_ID = 64
 MAX_ROOM_NAME = 80
@@ -61,4 +63,16 @@ def client_id_problem(client_id: object) -> str | None:
         or "\x00" in client_id
     ):
         return f"`client_id` must be text of 1 to {MAX_CLIENT_ID} characters, no NUL."
+    return None
+
+
+def emoji_problem(value: object) -> str | None:
+    """A sentence when `value` is not one emoji (a single grapheme that the
+    pinned `emoji` package's is_emoji accepts); None when it is."""
+    if (
+        not isinstance(value, str)
+        or not 1 <= len(value) <= MAX_EMOJI
+        or not emoji_data.is_emoji(value)
+    ):
+        return "`emoji` must be one emoji, such as 👍."
     return None
