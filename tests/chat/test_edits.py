@@ -11,7 +11,7 @@ from django.test import Client
 
 from chat import services
 from chat.models import Message, MessageEdit, Room
-from tests.chat.sockets import open_room, send_message
+from tests.helpers.sockets import open_room, send_message
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

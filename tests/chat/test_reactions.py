@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 from chat import services, store
 from chat.models import Reaction, Room
 from protocol.limits import MAX_REACTIONS, emoji_problem
-from tests.chat.sockets import open_room, send_message
+from tests.helpers.sockets import open_room, send_message
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

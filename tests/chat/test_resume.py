@@ -14,9 +14,9 @@ from channels.db import database_sync_to_async
 
 from chat import services, store
 from chat.models import Room
-from tests.chat.sockets import open_room, send_message
-from tests.conftest import session_cookie_for
-from tests.servers import ServerProcess
+from tests.helpers.servers import ServerProcess
+from tests.helpers.sessions import asession_cookie_for, session_cookie_for
+from tests.helpers.sockets import communicator, open_room, send_message
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -173,8 +173,6 @@ async def test_bad_resume_points_get_bad_request_and_the_latest(amake_user, quer
     sock = await open_room(ada)
     await send_message(sock, "one")
     await sock.close()
-    from tests.conftest import asession_cookie_for, communicator
-
     comm = communicator(f"/ws/chat/general/?{query}", await asession_cookie_for(ada))
     assert (await comm.connect(5))[0]
     frames = [json.loads(await comm.receive_from(5)) for _ in range(3)]
