@@ -1,26 +1,103 @@
-"""Is the login session a socket was opened with still good?"""
+"""The login session of a socket: who opened it (at the handshake) and
+whether it is still good (when account events ask).
+
+Both follow django.contrib.auth.get_user's rules: an unexpired session that
+names an authentication backend of AUTHENTICATION_BACKENDS and an active
+user, with the session hash of the user's current password (or of a
+SECRET_KEY_FALLBACKS key). With the database session engine (the default)
+both are two indexed queries written out, on the one database thread: the
+ORM compiled each of them anew on every handshake (about 1 ms of the
+handshake's CPU each, bench/RESULTS.md, scenario 9).
+"""
+
+from __future__ import annotations
 
 from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends import db as db_sessions
+from django.db import connection
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import User
 
 
+def store_class():
+    """SESSION_ENGINE's SessionStore."""
+    return import_module(settings.SESSION_ENGINE).SessionStore
+
+
+def _session_data(session_key: str) -> dict:
+    store = store_class()
+    if not issubclass(store, db_sessions.SessionStore):
+        return store(session_key=session_key).load()
+    table = connection.ops.quote_name(store.get_model_class()._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT session_data FROM {table} "
+            "WHERE session_key = %s AND expire_date > %s",
+            [session_key, now],
+        )
+        row = cursor.fetchone()
+    return store().decode(row[0]) if row else {}
+
+
+def _active_user(user_id: object) -> User | None:
+    try:
+        pk = int(user_id)
+    except (TypeError, ValueError):
+        return None
+    fields = User._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(User._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {table} WHERE id = %s",
+            [pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = []
+    for field, raw in zip(fields, row, strict=True):
+        # What the ORM's compiler applies: the backend's converters (SQLite
+        # returns datetimes as text, booleans as integers).
+        col = field.get_col(User._meta.db_table)
+        for convert in connection.ops.get_db_converters(col) + col.get_db_converters(
+            connection
+        ):
+            raw = convert(raw, col, connection)
+        values.append(raw)
+    user = User.from_db(connection.alias, [f.attname for f in fields], values)
+    return user if user.is_active else None
+
+
+def session_user(session_key: str | None) -> tuple[User | None, dict]:
+    """The active user the session is logged in as (None when there is
+    none), and the session's data."""
+    if not session_key:
+        return None, {}
+    data = _session_data(session_key)
+    backend = data.get(BACKEND_SESSION_KEY)
+    if SESSION_KEY not in data or backend not in settings.AUTHENTICATION_BACKENDS:
+        return None, data
+    user = _active_user(data[SESSION_KEY])
+    if user is None:
+        return None, data
+    session_hash = data.get(HASH_SESSION_KEY) or ""
+    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+    if not session_hash or not any(
+        constant_time_compare(session_hash, h) for h in hashes
+    ):
+        return None, data
+    return user, data
+
+
 def session_is_valid(*, session_key: str | None, user_id: int) -> bool:
     """False once the user is inactive, logged out, or changed their password
     (Django's session-hash rule: other sessions end with the old hash)."""
-    if not session_key:
-        return False
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        return False
-    store = import_module(settings.SESSION_ENGINE).SessionStore
-    data = store(session_key=session_key).load()
-    if str(data.get(SESSION_KEY)) != str(user_id) or BACKEND_SESSION_KEY not in data:
-        return False
-    return constant_time_compare(
-        data.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()
-    )
+    user, _ = session_user(session_key)
+    return user is not None and user.pk == user_id

@@ -120,15 +120,16 @@ class RoomConsumer(UserSocket):
         # happens from here on is held for this socket until history is sent.
         self.local = self.local_socket()
         # The relay's Room: one instance per room in the process, not per socket.
-        self.room = (await fanout.join(room, self.local)).room
+        self.relay = await fanout.join(room, self.local)
+        self.room = self.relay.room
         await presence.connect(
             socket_id=self.socket_id, user=self.user_ref, room_id=room.id
         )
-        users = await presence.room_members(room.id)
-        await self.send(wire.presence_state(room=room.slug, users=users))
-        await self._send_first_history()
+        state = await presence.state(room.id, room.slug)
+        await self.send(state.frame)
+        await self._send_first_history(state.present)
 
-    async def _send_first_history(self) -> None:
+    async def _send_first_history(self, present: frozenset[int]) -> None:
         try:
             after, rev = _resume_point(self.scope.get("query_string", b""))
         except ValueError:
@@ -136,11 +137,21 @@ class RoomConsumer(UserSocket):
             await self.send_error(
                 "bad_request", "`after` and `rev` must be whole numbers ≥ 0."
             )
-        frame, start = await database_sync_to_async(_first_history)(
-            room=self.room, after=after, rev=rev
-        )
+        room = self.room
+
+        def read():
+            return database_sync_to_async(_first_history)(
+                room=room, after=after, rev=rev
+            )
+
+        if after is None:
+            # The latest messages: the same for every socket that joins
+            # while nothing happens in the room (RoomRelay.first_history).
+            frame, start = await self.relay.first_history(read)
+        else:
+            frame, start = await read()
         await self.send(frame)
-        self.local.start(start)
+        self.local.start(start, present)
 
     async def _refuse(self, code: str, detail: str, close_code: int) -> None:
         await self.accept()

@@ -12,15 +12,23 @@ closed with 1013 and resumes with ?after=<seq>).
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from channels.db import database_sync_to_async
 
 from chat.delivery import OrderedDelivery, room_heads, room_last_seq
 from chat.models import Room
-from protocol import wire
 from realtime import canary
 from realtime.groups import room_group
-from realtime.outbound import LocalSocket
+from realtime.outbound import LocalSocket, encode_text
+from realtime.presence_fan import PresenceFan
 from realtime.relay import GroupRelay, Relays, fan
+
+T = TypeVar("T")
+# Events after which a room's history reads the same.
+UNCHANGING = frozenset({"chat.typing", "presence.changes"})
 
 
 class RoomRelay(GroupRelay):
@@ -31,6 +39,31 @@ class RoomRelay(GroupRelay):
         self.room = room
         self.members: set[LocalSocket]
         self.ordered: OrderedDelivery | None = None
+        self.presence = PresenceFan(room.slug, self.members)
+        # The room's first history frame as last read (see first_history).
+        self.history: asyncio.Future | None = None
+
+    def first_history(self, read: Callable[[], Awaitable[T]]) -> Awaitable[T]:
+        """`read()`'s result, shared by the sockets that join while nothing
+        happens in the room: a room that 1,000 people enter is read and
+        encoded once, not 1,000 times.
+
+        Valid for a socket that asks after joining: the read saw every
+        message delivered before it started (stored before broadcast), and
+        whatever the relay gets after the read started (a message, a
+        deletion, an edit, any event but typing and presence) drops the
+        shared result, so anything newer reaches the socket as a live
+        event, held until its history is sent.
+        """
+        if self.history is None:
+            self.history = asyncio.ensure_future(read())
+            self.history.add_done_callback(self._read_done)
+        return asyncio.shield(self.history)
+
+    def _read_done(self, future: asyncio.Future) -> None:
+        failed = future.cancelled() or future.exception() is not None
+        if failed and self.history is future:
+            self.history = None  # the next socket reads again
 
     async def subscribed(self) -> None:
         # Read after subscribing: anything newer arrives as an event.
@@ -42,29 +75,32 @@ class RoomRelay(GroupRelay):
     async def stop(self) -> None:
         if self.ordered is not None:
             self.ordered.cancel()
+        self.presence.cancel()
         await super().stop()
 
     async def handle(self, event: dict) -> None:
         kind = event["type"]
+        if kind not in UNCHANGING:
+            self.history = None
         if kind == "chat.message":
             await self.ordered.deliver(event["seq"], event["frame"])
         elif kind == "chat.typing":
             await self._fan(event["frame"], skip_user=event["user_id"])
         elif kind == "chat.change":
             await self._fan(event["frame"])
-        elif kind in ("presence.join", "presence.leave"):
-            frame = wire.presence_change(kind, room=self.room.slug, user=event["user"])
-            # A socket's own first join: it has itself in presence.state.
-            skip = event["user"]["id"] if kind == "presence.join" else None
-            await self._fan(frame, skip_user=skip)
+        elif kind == "presence.changes":
+            for change, user in event["changes"]:
+                self.presence.add(change, user)
 
     async def _fan_message(self, seq: int, frame: str) -> None:
+        self.history = None  # also for messages a repair read back
+        data = encode_text([frame])  # once for every socket
         for sock in list(self.members):
             if not sock.ready:
                 sock.held.append((seq, frame))
             elif seq > sock.last_seq:
                 sock.last_seq = seq
-                await sock.push(frame)
+                await sock.push(frame, data)
 
     async def _fan(self, frame: str, skip_user: int | None = None) -> None:
         await fan(self.members, frame, skip_user)

@@ -2,29 +2,28 @@
 
 The only public surface of the app (PROTOCOL.md, Presence semantics). Sockets
 register with `connect` and leave with `disconnect`; the channel layer gets
-protocol.events.presence_change on room_group(room_id) for a room and on
-SITE_GROUP (room_id None) for "online anywhere", exactly once per 0 -> 1 and
-1 -> 0 transition. Redis scripts decide the transitions (presence.store);
-whoever gets one broadcasts it, which keeps joins and leaves balanced
-whatever races. This process's own sockets and their heartbeat live in
-presence.local.
+each 0 -> 1 and 1 -> 0 transition exactly once, in a
+protocol.events.presence_changes on room_group(room_id) for a room and on
+SITE_GROUP (room_id None) for "online anywhere" (presence.publish). Redis
+scripts decide the transitions (presence.store); whoever gets one
+broadcasts it, which keeps joins and leaves balanced whatever races.
+This process's own sockets and their heartbeat live in presence.local.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Iterable
+from typing import NamedTuple
 
-from channels.layers import get_channel_layer
 from redis.exceptions import RedisError
 
 from presence import conf, local, store
 from presence.local import Socket
-from protocol import events
+from presence.publish import publish
+from protocol import wire
 from protocol.wire import UserRef, user_ref
-from realtime.groups import SITE_GROUP, room_group
 
 logger = logging.getLogger(__name__)
 
@@ -35,27 +34,14 @@ __all__ = [
     "online_users",
     "room_members",
     "room_online_counts",
+    "state",
     "sweep",
     "touch",
 ]
 
 
 async def _broadcast(kind: str, changes: list[store.Change]) -> None:
-    if not changes:
-        return
-    layer = get_channel_layer()
-    sends = [
-        layer.group_send(
-            SITE_GROUP if room_id is None else room_group(room_id),
-            events.presence_change(kind, user=user, room_id=room_id),
-        )
-        for room_id, user in changes
-    ]
-    # The script already decided the transition; a lost broadcast (Redis
-    # down) cannot be retried meaningfully, so it is logged, not raised.
-    for result in await asyncio.gather(*sends, return_exceptions=True):
-        if isinstance(result, BaseException):
-            logger.warning("Presence broadcast of %s failed: %s", kind, result)
+    await publish(kind, changes)
 
 
 async def _register(sockets: list[Socket]) -> None:
@@ -135,6 +121,38 @@ async def _read(scopes: list[int | None], *, count: bool) -> list:
 
 def _sorted_users(payloads: Iterable[bytes]) -> list[UserRef]:
     return sorted((json.loads(p) for p in payloads), key=lambda u: u["username"])
+
+
+class State(NamedTuple):
+    """A presence.state frame, encoded, and the ids of the users it lists."""
+
+    frame: str
+    present: frozenset[int]
+
+
+# scope -> (the payloads read, the State built from them). Sockets that
+# connect together share one read (presence.store.read), and so one State:
+# a room that fills up builds its member list once per batch, not per socket.
+_states: dict[tuple[int | None, str | None], tuple[list, State]] = {}
+_STATES_KEPT = 256
+
+
+async def state(room_id: int | None, slug: str | None) -> State:
+    """The presence.state frame of room `room_id` (slug `slug`), or of the
+    site (both None): who is there now, sorted by username."""
+    (payloads,) = await _read([room_id], count=False)
+    cached = _states.get((room_id, slug))
+    if cached is not None and cached[0] is payloads:
+        return cached[1]
+    users = _sorted_users(payloads)
+    built = State(
+        wire.presence_state(room=slug, users=users),
+        frozenset(user["id"] for user in users),
+    )
+    if len(_states) >= _STATES_KEPT:
+        _states.clear()
+    _states[(room_id, slug)] = (payloads, built)
+    return built
 
 
 async def room_members(room_id: int) -> list[UserRef]:

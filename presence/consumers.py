@@ -12,7 +12,8 @@ from presence import api as presence
 from protocol import wire
 from realtime.groups import SITE_GROUP
 from realtime.outbound import LocalSocket
-from realtime.relay import GroupRelay, Relays, fan
+from realtime.presence_fan import PresenceFan
+from realtime.relay import GroupRelay, Relays
 from realtime.sockets import FrameError, parse_envelope
 
 
@@ -29,14 +30,16 @@ class SiteRelay(GroupRelay):
 
     def __init__(self, key: object = None) -> None:
         super().__init__(SITE_GROUP)
+        self.presence = PresenceFan(None, self.members)
 
     async def handle(self, event: dict) -> None:
-        kind = event["type"]
-        if kind in ("presence.join", "presence.leave") and event["room_id"] is None:
-            frame = wire.presence_change(kind, room=None, user=event["user"])
-            # A socket's own user: the client has itself in presence.state.
-            skip = event["user"]["id"] if kind == "presence.join" else None
-            await fan(self.members, frame, skip_user=skip)
+        if event["type"] == "presence.changes" and event["room_id"] is None:
+            for kind, user in event["changes"]:
+                self.presence.add(kind, user)
+
+    async def stop(self) -> None:
+        self.presence.cancel()
+        await super().stop()
 
 
 _relays: Relays[SiteRelay] = Relays(SiteRelay)
@@ -60,9 +63,9 @@ class PresenceConsumer(UserSocket):
             socket_id=self.socket_id, user=self.user.ref(), room_id=None
         )
         self.registered = True
-        users = await presence.online_users()
-        await self.send(wire.presence_state(room=None, users=users))
-        self.local.start()
+        state = await presence.state(None, None)
+        await self.send(state.frame)
+        self.local.start(present=state.present)
 
     async def leave(self) -> None:
         if self.local is not None:

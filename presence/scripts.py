@@ -33,11 +33,7 @@ one sees each transition, and only that caller broadcasts it.
 
 from __future__ import annotations
 
-import weakref
-from dataclasses import dataclass
-
-from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
+from realtime.batch import Lua
 
 INDEX_KEY = "presence:{index}:rooms"
 SITE_TAG = "site"
@@ -84,7 +80,7 @@ end
 # the user was present already. Registering when the record is missing is
 # what makes a refresh heal a flushed or restarted Redis, and a connection
 # swept while its process stalled.
-ENSURE = (
+ENSURE = Lua(
     _NOW
     + """
 local ttl = tonumber(ARGV[4])
@@ -110,7 +106,7 @@ return result
 # KEYS: the four scope keys. ARGV: channel.
 # Returns the UserRef JSON when this was the user's last connection in the
 # scope (the caller broadcasts the leave), else nil.
-UNREGISTER = _REMOVE + "return remove(ARGV[1])"
+UNREGISTER = Lua(_REMOVE + "return remove(ARGV[1])")
 
 # LINGER: let a channel expire soon instead of removing it now.
 # KEYS: the four scope keys. ARGV: channel, grace ms.
@@ -120,7 +116,7 @@ UNREGISTER = _REMOVE + "return remove(ARGV[1])"
 # that lingers counts until `grace` has passed (never longer than it would
 # have anyway), so a user who is back by then never left; one who is not
 # leaves when a sweep finds the channel expired.
-LINGER = (
+LINGER = Lua(
     _NOW
     + """
 local expiry = redis.call('ZSCORE', KEYS[1], ARGV[1])
@@ -139,7 +135,7 @@ return 0
 # The removal and the leave decision are one step, so of two processes sweeping
 # the same scope at once only the one that removed a user's last connection
 # gets its UserRef back: a leave is never broadcast twice.
-SWEEP = (
+SWEEP = Lua(
     _NOW
     + _REMOVE
     + """
@@ -165,39 +161,12 @@ return result
 # room stays. Hence a room with a live connection is never missing from the
 # index, and a process started after a crash finds the rooms only the dead
 # process had.
-INDEX_DROP = """
+INDEX_DROP = Lua(
+    """
 local seen = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if seen and tonumber(seen) == tonumber(ARGV[2]) then
     return redis.call('ZREM', KEYS[1], ARGV[1])
 end
 return 0
 """
-
-
-@dataclass(frozen=True)
-class Scripts:
-    """The scripts registered (EVALSHA, loaded on NOSCRIPT) for one client."""
-
-    ensure: AsyncScript
-    unregister: AsyncScript
-    linger: AsyncScript
-    sweep: AsyncScript
-    index_drop: AsyncScript
-
-
-_scripts: weakref.WeakKeyDictionary[Redis, Scripts] = weakref.WeakKeyDictionary()
-
-
-def scripts_for(client: Redis) -> Scripts:
-    """The scripts of `client` (one client per event loop, see redis_pool)."""
-    found = _scripts.get(client)
-    if found is None:
-        found = Scripts(
-            ensure=client.register_script(ENSURE),
-            unregister=client.register_script(UNREGISTER),
-            linger=client.register_script(LINGER),
-            sweep=client.register_script(SWEEP),
-            index_drop=client.register_script(INDEX_DROP),
-        )
-        _scripts[client] = found
-    return found
+)

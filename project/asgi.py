@@ -9,13 +9,13 @@ from django.core.asgi import get_asgi_application
 # Django must be set up before anything imports models (consumers do).
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.layers import get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.core import checks  # noqa: E402
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
+from accounts.handshake import SocketAuthMiddleware  # noqa: E402
 from project.routing import websocket_urlpatterns  # noqa: E402
 from realtime.lifespan import lifespan_app  # noqa: E402
 
@@ -37,7 +37,7 @@ application = ProtocolTypeRouter(
         # Outermost: a socket from a foreign (or missing) Origin is refused
         # before the session is even loaded.
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            SocketAuthMiddleware(URLRouter(websocket_urlpatterns))
         ),
     }
 )

@@ -40,6 +40,16 @@ class PresenceChange(TypedDict):
     room_id: int | None
 
 
+class PresenceChanges(TypedDict):
+    """The presence changes one process decided for one scope, in order:
+    [kind, UserRef] pairs, kind presence.join or presence.leave (one event
+    for many, so a storm of connects is a few publishes, not one each)."""
+
+    type: Literal["presence.changes"]
+    room_id: int | None
+    changes: list[list]
+
+
 class UserRecheck(TypedDict):
     type: Literal["user.recheck"]
     user_id: int
@@ -77,6 +87,16 @@ def presence_change(kind: str, *, user: UserRef, room_id: int | None) -> Presenc
 
 def user_recheck(*, user_id: int) -> UserRecheck:
     return {"type": "user.recheck", "user_id": user_id}
+
+
+def presence_changes(
+    *, room_id: int | None, changes: list[tuple[str, UserRef]]
+) -> PresenceChanges:
+    return {
+        "type": "presence.changes",
+        "room_id": room_id,
+        "changes": [[kind, user] for kind, user in changes],
+    }
 
 
 def user_kick(*, user_id: int, room_id: int | None, code: int) -> UserKick:

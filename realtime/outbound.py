@@ -6,14 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 from collections import deque
 from collections.abc import Awaitable, Callable
+
+from websockets.protocol import State
 
 from realtime import conf
 
 logger = logging.getLogger(__name__)
 
 Send = Callable[[dict], Awaitable[None]]
+# (kind, user id, frame): a presence change held for a socket still sending
+# its first state (see LocalSocket.start).
+HeldPresence = tuple[str, int, str]
+KNOWN_FOR = 3.0  # seconds; see LocalSocket.presence_news
 
 
 def transport_send(send: Send) -> tuple[Send, asyncio.Event | None]:
@@ -31,13 +38,43 @@ def transport_send(send: Send) -> tuple[Send, asyncio.Event | None]:
     return send, writable
 
 
+def encode_text(frames: list[str]) -> bytes:
+    """`frames` as WebSocket text frames from a server (unmasked, no
+    extension), ready for the transport: encoded once, written to many."""
+    out = []
+    for frame in frames:
+        data = frame.encode()
+        n = len(data)
+        if n < 126:
+            out.append(bytes((0x81, n)))
+        elif n < 65536:
+            out.append(struct.pack("!BBH", 0x81, 126, n))
+        else:
+            out.append(struct.pack("!BBQ", 0x81, 127, n))
+        out.append(data)
+    return b"".join(out)
+
+
+def _raw_writer(send: Send):
+    """uvicorn's WebSocket protocol behind `send`, when frames may be written
+    to its transport directly (see LocalSocket.push)."""
+    proto = getattr(send, "__self__", None)
+    conn = getattr(proto, "conn", None)
+    if conn is None or not hasattr(proto, "close_sent") or conn.extensions:
+        return None  # another server, or permessage-deflate was negotiated
+    return proto
+
+
 class LocalSocket:
     """One socket of this process, as a relay sees it.
 
-    A socket whose transport is writable gets a frame at once (uvicorn's send
-    then returns without suspending). One that is not writable (a slow
-    reader) gets a queue of its own and one task draining it; past
-    conf.socket_backlog() waiting frames it loses them and
+    A socket whose transport is writable gets a frame at once. Under uvicorn
+    the frame's bytes, encoded once for every socket that gets them
+    (`encode_text`), go straight to the transport: that is what uvicorn's
+    `send` does after framing, and a server's frames are not masked, so the
+    bytes are the same for every socket without an extension. One that is
+    not writable (a slow reader) gets a queue of its own and one task
+    draining it; past conf.socket_backlog() waiting frames it loses them and
     `on_overflow` closes it (1013). So no socket waits for another.
 
     Frames that arrive before `start()` are held: the socket is still
@@ -49,9 +86,13 @@ class LocalSocket:
         "drainer",
         "gone",
         "held",
+        "held_presence",
+        "known",
+        "known_until",
         "last_seq",
         "on_overflow",
         "queue",
+        "raw",
         "ready",
         "send",
         "user_id",
@@ -63,20 +104,27 @@ class LocalSocket:
     ) -> None:
         self.user_id = user_id
         self.send, self.writable = transport_send(send)
+        self.raw = _raw_writer(self.send)
         self.on_overflow = on_overflow
         self.last_seq = 0
         self.ready = False
         self.held: list[tuple[int | None, str]] = []
+        self.held_presence: list[HeldPresence] = []
+        # For a moment after start: who the client knows to be present (the
+        # presence.state it got, shared by the sockets that read it together,
+        # plus what it was told since: user id -> present). See `presence_news`.
+        self.known: tuple[frozenset[int], dict[int, bool]] | None = None
+        self.known_until = 0.0
         # Made when first needed: most sockets never wait for their transport.
         self.queue: deque[str] | None = None
         self.drainer: asyncio.Task | None = None
         self.closer: asyncio.Task | None = None
         self.gone = False
 
-    def start(self, last_seq: int = 0) -> None:
-        """The client has its first state (and history up to last_seq): send
-        what was held since the socket joined that it still needs, then
-        everything live."""
+    def start(self, last_seq: int = 0, present: frozenset[int] = frozenset()) -> None:
+        """The client has its first state (and history up to last_seq; the
+        users in `present`): send what was held since the socket joined that
+        it still needs, then everything live."""
         self.last_seq = last_seq
         self.ready = True
         held, self.held = self.held, []
@@ -86,6 +134,20 @@ class LocalSocket:
             elif seq > self.last_seq:
                 self.last_seq = seq
                 self._enqueue(frame)
+        # Of the presence changes held meanwhile, only those that change what
+        # the client was told: the user's last change against presence.state.
+        last: dict[int, tuple[str, str]] = {}
+        for kind, user_id, frame in self.held_presence:
+            last.pop(user_id, None)
+            last[user_id] = (kind, frame)
+        self.held_presence = []
+        told: dict[int, bool] = {}
+        for user_id, (kind, frame) in last.items():
+            if (kind == "presence.join") != (user_id in present):
+                told[user_id] = kind == "presence.join"
+                self._enqueue(frame)
+        self.known = (present, told)
+        self.known_until = asyncio.get_running_loop().time() + KNOWN_FOR
         # Through the queue: frames fanned out meanwhile go behind these.
         if self.queue and self.drainer is None:
             self.drainer = asyncio.ensure_future(self._drain())
@@ -95,21 +157,71 @@ class LocalSocket:
             self.queue = deque()
         self.queue.append(frame)
 
-    async def push(self, frame: str) -> None:
+    def hold_presence(self, changes: list[HeldPresence]) -> None:
+        self.held_presence.extend(changes)
+
+    def presence_news(self, changes: list[HeldPresence]) -> list[str] | None:
+        """The frames of `changes` this client needs, or None when it needs
+        all of them. A state read together with others' registrations can
+        list a user whose join event is still on its way: for KNOWN_FOR
+        seconds after start, a join of a user the client knows present (or
+        a leave of one it knows absent) is left out."""
+        if self.known is None:
+            return None
+        if asyncio.get_running_loop().time() > self.known_until:
+            self.known = None
+            return None
+        present, told = self.known
+        news = []
+        for kind, user_id, frame in changes:
+            joined = kind == "presence.join"
+            if told.get(user_id, user_id in present) != joined:
+                told[user_id] = joined
+                news.append(frame)
+        return news
+
+    def _write_raw(self, data: bytes) -> bool:
+        """Write pre-encoded frames to uvicorn's transport; False when the
+        socket must go through `send` (no raw path, closing)."""
+        proto = self.raw
+        if (
+            proto is None
+            or proto.close_sent
+            or proto.conn.state is not State.OPEN
+            or proto.transport.is_closing()
+        ):
+            return False
+        proto.transport.write(data)
+        return True
+
+    async def push(self, frame: str, data: bytes | None = None) -> None:
+        """One frame; `data` is its encode_text([frame]), when the caller
+        encoded it once for many sockets."""
+        await self.push_many([frame], data)
+
+    async def push_many(self, frames: list[str], data: bytes | None = None) -> None:
+        """Several frames in one write when the socket is writable; `data` is
+        their encode_text(frames)."""
         if self.gone:
             return
         if not self.ready:
-            self.held.append((None, frame))
+            self.held.extend((None, frame) for frame in frames)
             return
         if self.queue or (self.writable is not None and not self.writable.is_set()):
-            self._enqueue(frame)
+            for frame in frames:
+                self._enqueue(frame)
             if len(self.queue) > conf.socket_backlog():
                 self._overflow()
             elif self.drainer is None:
                 self.drainer = asyncio.ensure_future(self._drain())
             return
+        if self.raw is not None and self._write_raw(
+            data if data is not None else encode_text(frames)
+        ):
+            return
         try:
-            await self.send({"type": "websocket.send", "text": frame})
+            for frame in frames:
+                await self.send({"type": "websocket.send", "text": frame})
         except Exception:
             self.gone = True  # disconnected; the consumer unregisters it
 

@@ -24,6 +24,8 @@ class Listener:
 
     One task receives for the whole test: the pub/sub layer unsubscribes a
     channel whose receive() is cancelled, so a timeout must not cancel it.
+    A presence.changes event (presence.publish) is queued as one event per
+    change, {"type": kind, "user": ..., "room_id": ...}, in its order.
     """
 
     def __init__(self, channel: str) -> None:
@@ -34,7 +36,14 @@ class Listener:
 
     async def _receive(self) -> None:
         while True:
-            self.queue.put_nowait(await self.layer.receive(self.channel))
+            event = await self.layer.receive(self.channel)
+            if event["type"] != "presence.changes":
+                self.queue.put_nowait(event)
+                continue
+            for kind, user in event["changes"]:
+                self.queue.put_nowait(
+                    {"type": kind, "user": user, "room_id": event["room_id"]}
+                )
 
     async def next(self, timeout: float = 3.0) -> dict:
         return await asyncio.wait_for(self.queue.get(), timeout)

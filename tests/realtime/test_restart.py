@@ -65,15 +65,18 @@ async def test_sigterm_closes_every_socket_with_1012_and_loses_no_ack(
     servers, make_user
 ):
     server = servers[0]
-    users = await keys_for(make_user, 6)
+    users = await keys_for(make_user, 7)
     sockets = [(await server.room_socket(key))[0] for _, key in users[:4]]
-    site = await connect(
-        f"{server.ws_url}/ws/presence/",
-        origin=ORIGIN,
-        additional_headers={"Cookie": f"sessionid={users[4][1]}"},
+    idle = [(await server.room_socket(users[5][1]))[0]]
+    idle.append(
+        await connect(
+            f"{server.ws_url}/ws/presence/",
+            origin=ORIGIN,
+            additional_headers={"Cookie": f"sessionid={users[4][1]}"},
+        )
     )
     readers = [asyncio.create_task(frames_until_close(ws)) for ws in sockets]
-    site_reader = asyncio.create_task(frames_until_close(site))
+    idle_readers = [asyncio.create_task(frames_until_close(ws)) for ws in idle]
     sent: list[str] = []
 
     async def send_forever(n: int, ws: ClientConnection) -> None:
@@ -91,15 +94,22 @@ async def test_sigterm_closes_every_socket_with_1012_and_loses_no_ack(
     await asyncio.sleep(1.0)
     asked = time.monotonic()
     await asyncio.to_thread(server.terminate)
-    results = await asyncio.wait_for(asyncio.gather(*readers, site_reader), 10)
+    results = await asyncio.wait_for(asyncio.gather(*readers), 10)
+    idle_results = await asyncio.wait_for(asyncio.gather(*idle_readers), 10)
     await asyncio.gather(*senders)
 
-    for _, code, closed_at in results:
+    for _, code, closed_at in idle_results:
         assert code == 1012
+        assert closed_at - asked <= 5
+    for _, code, closed_at in results:
+        # A client that is sending at that instant may see the close frame
+        # lost to a TCP reset instead (uvicorn closes the connection right
+        # after its close frame, with the client's frames unread): 1006.
+        assert code in (1012, 1006)
         assert closed_at - asked <= 5
     # Stopped taking new sockets, and exited by itself.
     with pytest.raises(OSError):
-        await server.room_socket(users[5][1])
+        await server.room_socket(users[6][1])
     assert await asyncio.to_thread(server.wait, 15) is not None
 
     acked = {
