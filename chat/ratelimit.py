@@ -4,12 +4,10 @@ messages in any sliding S-second window, across every socket and process."""
 from __future__ import annotations
 
 import uuid
-import weakref
-
-from redis import asyncio as aioredis
 
 from chat import conf
-from realtime.redis_clients import get_redis
+from realtime import batch
+from realtime.batch import Lua
 
 # KEYS[1]: sorted set of one user's accepted sends, scored by Redis time in µs.
 # ARGV: limit N, window S in µs, a member unique to this call.
@@ -31,34 +29,29 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000))
 return allowed
 """
 
-_scripts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Through the loop's batch (realtime.batch): the checks of messages that
+# arrive together, and whatever else the process sends Redis meanwhile
+# (presence, socket slots), go in one pipeline.
+ALLOW = Lua(ALLOW_SCRIPT)
 
 
 def rate_key(user_id: int) -> str:
     return f"chat:rate:{user_id}"
 
 
-def _script(client: aioredis.Redis):
-    # register_script sends the text once, then EVALSHA; one per loop's client.
-    script = _scripts.get(client)
-    if script is None:
-        script = _scripts[client] = client.register_script(ALLOW_SCRIPT)
-    return script
-
-
 async def acquire(user_id: int) -> str | None:
     """Record one send by `user_id`: a token if within the limit, else None."""
     limit, seconds = conf.rate_limit()
     token = uuid.uuid4().hex
-    allowed = await _script(get_redis())(
-        keys=[rate_key(user_id)], args=[limit, int(seconds * 1_000_000), token]
+    allowed = await batch.script(
+        ALLOW, [rate_key(user_id)], [limit, int(seconds * 1_000_000), token]
     )
     return token if allowed else None
 
 
 async def release(user_id: int, token: str) -> None:
     """Give a recorded send back (it turned out to be an idempotent retry)."""
-    await get_redis().zrem(rate_key(user_id), token)
+    await batch.command("ZREM", rate_key(user_id), token)
 
 
 async def allow_message(user_id: int) -> bool:
