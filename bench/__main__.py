@@ -46,11 +46,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds:
         for spec in specs:
             spec.rounds = args.rounds
+    # One user per socket: enough users and rooms for the largest scenario.
+    sockets = [s.params.get("sockets", 0) for s in specs]
+    rooms = [s.params.get("rooms", 0) for s in specs]
     bench = Bench(
         specs=specs,
         profile=not (args.no_profile or args.smoke),
-        users=50 if args.smoke else 1000,
-        rooms=5 if args.smoke else 50,
+        users=max([50 if args.smoke else 1000, *sockets]) + 1,
+        rooms=max([5 if args.smoke else 50, *rooms]),
     )
     results = bench.run()
     if args.smoke or args.no_write:

@@ -81,6 +81,11 @@ class ChatClient:
         self._reader: asyncio.Task | None = None
         self.sent_n = 0
         self._repairs: set[asyncio.Task] = set()
+        # Presence as this client was told it (presence.state, then joins
+        # and leaves), and how many presence frames it got.
+        self.present: set[int] = set()
+        self.presence_frames = 0
+        self.opened_at: float | None = None  # time.monotonic() of its first frames
 
     async def open(self, seconds: float = 30.0) -> None:
         sock = None
@@ -110,11 +115,18 @@ class ChatClient:
             frame = json.loads(text)
             if frame.get("type") != expected:
                 raise RuntimeError(f"first frames: wanted {expected}, got {text[:200]}")
-            if expected == "history" and frame["messages"]:
-                self.last_seq = frame["messages"][-1]["seq"]
+            if expected == "presence.state":
+                self.present = {u["id"] for u in frame["users"]}
+            if expected == "history":
+                self._first_history(frame)
             self.first_frames.append(expected)
+        self.opened_at = time.monotonic()
         if not self.stuck:
             self._reader = asyncio.create_task(self._read())
+
+    def _first_history(self, frame: dict) -> None:
+        if frame["messages"]:
+            self.last_seq = frame["messages"][-1]["seq"]
 
     def start_reading(self) -> None:
         """For a stuck client: start reading at last."""
@@ -162,6 +174,12 @@ class ChatClient:
                     tally = self._tally(message["body"])
                     tally.repaired += 1
                     self._count(message["body"], now, latency=False)
+        elif kind == "presence.join":
+            self.presence_frames += 1
+            self.present.add(frame["user"]["id"])
+        elif kind == "presence.leave":
+            self.presence_frames += 1
+            self.present.discard(frame["user"]["id"])
         elif kind == "error":
             self.tallies[max(self.tallies)].errors[frame.get("code")] += 1
 

@@ -85,3 +85,61 @@ def summarize_profile(path: Path, run: dict, top: int = 25) -> dict:
         "inclusive": rows(3),
         "raw": str(path),
     }
+
+
+async def _connect_run(dep, *, sockets: int, rooms: int, server) -> dict:
+    """Connect `sockets` sockets after a warm-up, with profiling on for the
+    connects only."""
+    from bench.client import Tally
+    from bench.scenarios import close_fleet, connect_fleet
+
+    tallies = {0: Tally()}
+    warm = await connect_fleet(dep, rooms=rooms, per_room=1, tag="pw", tallies=tallies)
+    await close_fleet(warm)
+    await asyncio.sleep(1.0)
+    profiling = Profiling(server)
+    profiling.start()
+    fleet = await connect_fleet(
+        dep,
+        rooms=rooms,
+        per_room=sockets // rooms,
+        tag="pc",
+        tallies=tallies,
+        concurrency=200,
+    )
+    await profiling.stop()
+    await close_fleet(fleet)
+    return {"received": fleet.ok, "connect_s": fleet.connect_s}
+
+
+def profile_connects(
+    *, database, redis_url: str, out: Path, sockets: int, rooms: int, unprofiled: dict
+) -> dict:
+    """The handshake under cProfile: `sockets` connects into `rooms` rooms,
+    ranked per connect. `unprofiled`: scenario 9a's run of ours, for the
+    threads' CPU (cProfile sees only the event loop's thread)."""
+    import uvloop
+
+    from bench.scenarios import Deployment
+
+    server = ProfiledChatServer(out=out, database=database, redis_url=redis_url)
+    server.start()
+    dep = Deployment(
+        kind="ours",
+        urls=[server.ws_url],
+        pids={"server": server.pid},
+        cookies=database.cookies,
+    )
+    try:
+        run = uvloop.run(_connect_run(dep, sockets=sockets, rooms=rooms, server=server))
+    finally:
+        server.stop()
+    threads = unprofiled.get("thread_ms_per_connect") or [None, None]
+    return {
+        "sockets": run["received"],
+        "rooms": rooms,
+        "run": run,
+        "process_ms_per_connect": unprofiled.get("server_cpu_ms_per_connect"),
+        "db_thread_ms_per_connect": threads[1] if len(threads) > 1 else None,
+        **summarize_profile(out, run),
+    }

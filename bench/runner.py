@@ -14,9 +14,15 @@ import psutil
 import redis
 import uvloop
 
-from bench import scenarios
+from bench import restart, scenarios, storms
 from bench.measure import machine
-from bench.profile import ProfiledChatServer, Profiling, summarize_profile
+from bench.profile import (
+    ProfiledChatServer,
+    Profiling,
+    profile_connects,
+    summarize_profile,
+)
+from bench.proxy_process import start_proxy
 from bench.report import code_version
 from bench.scenarios import Deployment
 from bench.servers import (
@@ -29,174 +35,8 @@ from bench.servers import (
     start_redis,
     var_dir,
 )
+from bench.specs import Spec, full_specs, smoke_specs  # noqa: F401 (re-exported)
 from devserver.processes import raise_nofile
-
-
-@dataclass
-class Spec:
-    key: str
-    title: str
-    kind: str  # fixed, stepped, storm
-    params: dict
-    rounds: int = 2
-    processes: int = 1  # our server processes
-    database: str = "sqlite"
-    what: str = ""
-    fresh: bool = False  # new server processes for every run (RSS per socket)
-
-
-def full_specs() -> list[Spec]:
-    saturation_rates = [1, 2, 4, 6, 8, 10, 13, 16, 20, 25, 30, 40, 50]
-    ingress_rates = [0.25, 0.5, 1, 2, 3, 4, 5, 6, 8, 10, 13, 16, 20]
-    big_room = {
-        "rooms": 1,
-        "per_room": 200,
-        "senders_per_room": 2,
-        "rate": 10,
-        "duration": 15,
-    }
-    ingress = {
-        "rooms": 50,
-        "per_room": 4,
-        "senders_per_room": 4,
-        "rates": ingress_rates,
-        "step_s": 4,
-    }
-    return [
-        Spec(
-            "1",
-            "small room",
-            "fixed",
-            {
-                "rooms": 1,
-                "per_room": 10,
-                "senders_per_room": 10,
-                "rate": 20,
-                "duration": 15,
-            },
-            what="1 room x 10 clients, 10 senders x 20 msg/s, 15 s",
-        ),
-        Spec(
-            "2",
-            "big room",
-            "fixed",
-            big_room,
-            rounds=3,
-            what="1 room x 200 clients, 2 senders x 10 msg/s "
-            "(4,000 deliveries/s), 15 s",
-        ),
-        Spec(
-            "3",
-            "many rooms",
-            "fixed",
-            {
-                "rooms": 50,
-                "per_room": 10,
-                "senders_per_room": 1,
-                "rate": 2,
-                "duration": 15,
-            },
-            what="50 rooms x 10 clients, 1 sender/room x 2 msg/s, 15 s",
-        ),
-        Spec(
-            "4",
-            "saturation",
-            "stepped",
-            {
-                "rooms": 1,
-                "per_room": 100,
-                "senders_per_room": 10,
-                "rates": saturation_rates,
-                "step_s": 4,
-            },
-            what="1 room x 100 clients, 10 senders, rate stepped up (4 s steps) "
-            "until deliveries fall short or p99 > 250 ms",
-        ),
-        Spec(
-            "5",
-            "connect storm and idle",
-            "storm",
-            {"sockets": 1000, "rooms": 20},
-            fresh=True,
-            what="1,000 authenticated sockets in 20 rooms: connect, idle 5 s, "
-            "presence check, close",
-        ),
-        Spec(
-            "6",
-            "two server processes",
-            "fixed",
-            big_room,
-            processes=2,
-            what="scenario 2 with the clients split over 2 server processes "
-            "behind one Redis (the ceiling has one process)",
-        ),
-        Spec(
-            "7a",
-            "ingress, SQLite",
-            "stepped",
-            ingress,
-            what="50 rooms x 4 clients, every client sending, rate stepped up "
-            "(4 s steps)",
-        ),
-        Spec(
-            "7b",
-            "ingress, PostgreSQL",
-            "stepped",
-            ingress,
-            database="postgresql",
-            what="as 7a, on PostgreSQL",
-        ),
-        Spec(
-            "8",
-            "stuck client",
-            "fixed",
-            {
-                "rooms": 1,
-                "per_room": 10,
-                "senders_per_room": 5,
-                "rate": 25,
-                "duration": 25,
-                "stuck": 1,
-                "padding": 3900,
-            },
-            what="1 room x 10 clients + 1 client that stops reading (4 KB "
-            "receive buffer), 5 senders x 25 msg/s of 4 KB bodies (0.5 MB/s to "
-            "the stuck one: the kernel's 4 MB socket buffers fill in ~8 s), 25 s",
-        ),
-    ]
-
-
-def smoke_specs() -> list[Spec]:
-    return [
-        Spec(
-            "1",
-            "small room (smoke)",
-            "fixed",
-            {
-                "rooms": 1,
-                "per_room": 3,
-                "senders_per_room": 3,
-                "rate": 5,
-                "duration": 1.5,
-            },
-            rounds=1,
-            what="1 room x 3 clients, 3 senders x 5 msg/s, 1.5 s",
-        ),
-        Spec(
-            "3",
-            "many rooms (smoke)",
-            "fixed",
-            {
-                "rooms": 3,
-                "per_room": 3,
-                "senders_per_room": 1,
-                "rate": 5,
-                "duration": 1.5,
-            },
-            rounds=1,
-            what="3 rooms x 3 clients, 1 sender/room x 5 msg/s, 1.5 s",
-        ),
-    ]
 
 
 @dataclass
@@ -226,13 +66,18 @@ class Bench:
         }
         self.redis = start_redis()
         self.databases: dict[str, Database] = {}
+        self.progress = Progress(self.specs, started, self.log)
         try:
-            for spec in self.specs:
-                self.log(f"== scenario {spec.key}: {spec.title}")
+            for n, spec in enumerate(self.specs, 1):
+                self.log(
+                    f"== scenario {spec.key}: {spec.title} ({n} of {len(self.specs)})"
+                )
                 entry = self._scenario(spec)
                 self.results["scenarios"].append(entry)
                 if spec.key == "2" and self.profile:
                     self.results["profile"] = self._profile(spec)
+                if spec.key == "9a" and self.profile:
+                    self.results["connect_profile"] = self._connect_profile(spec, entry)
         finally:
             self.redis.stop()
             if "postgresql" in self.databases:
@@ -277,17 +122,19 @@ class Bench:
             self.log(f"   {database}")
             return entry
         servers = None
+        kinds = ("ours", "ceiling") if spec.ceiling else ("ours",)
         try:
             for round_ in range(1, spec.rounds + 1):
-                for kind in ("ours", "ceiling"):
+                for kind in kinds:
                     if servers is None or spec.fresh:
                         if servers is not None:
                             self._stop(servers)
                         self._flush_redis()
                         servers = self._start(spec, database)
                     dep = self._deployment(kind, servers, database)
-                    self.log(f"   round {round_}: {kind}")
-                    result = uvloop.run(self._one(spec, dep))
+                    self.progress.line(spec, round_, kind)
+                    result = uvloop.run(self._one(spec, dep, servers=servers))
+                    self.progress.done(spec)
                     result.update(server=kind, round=round_)
                     entry["runs"].append(result)
                     self.log("     " + brief(result))
@@ -298,17 +145,23 @@ class Bench:
         entry["medians"] = medians(entry["runs"])
         return entry
 
-    def _start(self, spec: Spec, database: Database) -> tuple[list, CeilingServer]:
+    def _start(self, spec: Spec, database: Database) -> tuple:
         ours = [
             ChatServer(database=database, redis_url=self.redis.url).start()
             for _ in range(spec.processes)
         ]
-        return ours, CeilingServer().start()
+        if spec.kind == "restart":
+            self.proxy = start_proxy([s.port for s in ours])
+            self.results["notes"].append(f"scenario {spec.key}: {self.proxy.what}")
+        return ours, CeilingServer().start() if spec.ceiling else None
 
-    @staticmethod
-    def _stop(servers: tuple[list, CeilingServer]) -> None:
+    def _stop(self, servers: tuple) -> None:
         for server in [*servers[0], servers[1]]:
-            server.stop()
+            if server is not None:
+                server.stop()
+        if getattr(self, "proxy", None) is not None:
+            self.proxy.stop()
+            self.proxy = None
 
     def _deployment(
         self, kind: str, servers: tuple[list, CeilingServer], database: Database
@@ -326,22 +179,42 @@ class Bench:
             f"server{i + 1}" if len(ours) > 1 else "server": s.pid
             for i, s in enumerate(ours)
         }
+        proxy = getattr(self, "proxy", None)
         return Deployment(
             kind="ours",
-            urls=[s.ws_url for s in ours],
+            urls=[proxy.ws_url] if proxy else [s.ws_url for s in ours],
             pids={**pids, "redis": self.redis.process.pid, "loadgen": loadgen},
             cookies=database.cookies,
             http_url=ours[0].http_url,
         )
 
-    async def _one(self, spec: Spec, dep: Deployment, profile=None) -> dict:
+    async def _one(
+        self, spec: Spec, dep: Deployment, profile=None, servers=None
+    ) -> dict:
         if spec.kind == "fixed":
             return await scenarios.fixed_load(dep, **spec.params, profile=profile)
         if spec.kind == "stepped":
             return await scenarios.stepped_load(dep, **spec.params)
         if spec.kind == "storm":
             return await scenarios.storm(dep, **spec.params)
+        if spec.kind == "crowd":
+            return await storms.crowd(dep, **spec.params)
+        if spec.kind == "restart":
+            return await restart.rolling_restart(dep, servers[0], **spec.params)
         raise ValueError(spec.kind)
+
+    def _connect_profile(self, spec: Spec, entry: dict) -> dict:
+        """Scenario 9a's connects once more against our server, under cProfile."""
+        self.log("== profile: the handshake (scenario 9a) under cProfile")
+        self._flush_redis()
+        return profile_connects(
+            database=self.databases[spec.database],
+            redis_url=self.redis.url,
+            out=var_dir() / "profile-connect.prof",
+            sockets=spec.params["sockets"],
+            rooms=spec.params["rooms"],
+            unprofiled=_first_ours(entry),
+        )
 
     def _profile(self, spec: Spec) -> dict:
         """Scenario 2 once more against our server, under cProfile."""
@@ -370,10 +243,51 @@ class Bench:
         return {"run": result, **summarize_profile(out, result)}
 
 
+class Progress:
+    """`make bench`'s progress lines: scenario i of n, round, elapsed, and an
+    estimate of what is left (each spec's estimate_s, scaled by how the run
+    has kept to the estimates so far)."""
+
+    def __init__(self, specs: list[Spec], started: float, log) -> None:
+        self.specs = specs
+        self.started = started
+        self.log = log
+        self.runs_left = {id(s): s.rounds * (2 if s.ceiling else 1) for s in specs}
+        self.estimated_done = 0.0
+
+    def _left(self) -> float:
+        left = sum(s.estimate_s * self.runs_left[id(s)] for s in self.specs)
+        elapsed = time.time() - self.started
+        pace = elapsed / self.estimated_done if self.estimated_done else 1.0
+        return left * max(0.5, min(pace, 3.0))
+
+    def line(self, spec: Spec, round_: int, kind: str) -> None:
+        n = self.specs.index(spec) + 1
+        elapsed = time.time() - self.started
+        self.log(
+            f"   [{n}/{len(self.specs)}] {spec.key} round {round_}/{spec.rounds} "
+            f"{kind}: elapsed {_clock(elapsed)}, about {_clock(self._left())} left"
+        )
+
+    def done(self, spec: Spec) -> None:
+        self.runs_left[id(spec)] -= 1
+        self.estimated_done += spec.estimate_s
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes}m{seconds:02d}s"
+
+
+def _first_ours(entry: dict) -> dict:
+    return next((r for r in entry["runs"] if r["server"] == "ours"), {})
+
+
 def settle(servers: list, redis_pid: int, timeout: float = 30.0) -> None:
     """Wait until the servers and Redis are idle (closing hundreds of sockets
     sends presence leaves for a while), so one run does not slow the next."""
-    procs = [psutil.Process(s.pid) for s in servers] + [psutil.Process(redis_pid)]
+    procs = [psutil.Process(s.pid) for s in servers if s is not None]
+    procs.append(psutil.Process(redis_pid))
     deadline = time.monotonic() + timeout
     time.sleep(0.5)
     while time.monotonic() < deadline:
@@ -390,9 +304,18 @@ def brief(result: dict) -> str:
             f"best: {best.get('deliveries_per_s')} deliveries/s, "
             f"{best.get('messages_per_s')} msg/s over {len(result['steps'])} steps"
         )
+    if "restarts" in result:
+        return (
+            f"{result['connections_ok']} ok, sent {result['sent']}, acked "
+            f"{result['acked']}, lost {result['lost']}, dup {result['duplicates']}, "
+            f"gaps {result['unrepaired_gaps']}, back after "
+            f"{[r['all_back_after_s'] for r in result['restarts']]} s"
+        )
     if "rss_per_socket_kb" in result:
         return (
             f"{result['connections_ok']} ok / {result['connections_failed']} failed, "
+            f"{result['connect_s']} s, "
+            f"{result.get('cpu_ms_per_connect', '-')} ms CPU/connect, "
             f"{result['connects_per_s']} conn/s, "
             f"RSS/socket {result['rss_per_socket_kb']} "
             f"(cold {result.get('rss_cold_per_socket_kb')}), "
@@ -408,6 +331,9 @@ def brief(result: dict) -> str:
 
 
 MEDIAN_KEYS = [
+    "connect_s",
+    "cpu_ms_per_connect",
+    "presence_frames",
     "deliveries_per_s",
     "messages_per_s",
     "p50_ms",

@@ -60,17 +60,19 @@ async def connect_fleet(
     tag: str,
     tallies: dict[int, Tally],
     user_offset: int = 0,
+    concurrency: int = CONNECT_CONCURRENCY,
+    client_class: type[ChatClient] = ChatClient,
 ) -> Fleet:
     """per_room clients in each of `rooms` rooms, one user each; client i goes
-    to server URL i mod len(urls)."""
-    semaphore = asyncio.Semaphore(CONNECT_CONCURRENCY)
+    to server URL i mod len(urls); at most `concurrency` handshakes at once."""
+    semaphore = asyncio.Semaphore(concurrency)
     clients = []
     for r in range(rooms):
         for k in range(per_room):
             i = r * per_room + k
             url = dep.urls[i % len(dep.urls)]
             clients.append(
-                ChatClient(
+                client_class(
                     url=url,
                     origin="http://" + url.split("://", 1)[1],
                     cookie=dep.cookie(user_offset + i),
