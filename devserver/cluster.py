@@ -234,15 +234,21 @@ def _up(args: argparse.Namespace) -> int:
         database_url=os.environ.get("DATABASE_URL"),
         env=env,
     )
-    stopping = []
+    stopping: list[int] = []
+    started = False
 
     def stop(signum: int, frame: object) -> None:
+        if signum != signal.SIGHUP and not started:
+            raise KeyboardInterrupt  # still starting: stop what started
         stopping.append(signum)
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGHUP, stop)
+    # SIGINT too: a shell that starts us in the background ignores it, and
+    # Ctrl-C must still stop everything (the children get it as well).
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop)
     try:
         cluster.start()
+        started = True
         state_file.write_text(json.dumps(cluster.state(), indent=2))
         print(cluster.describe(), flush=True)
         print("Ctrl-C stops all of it; SIGHUP restarts the chat servers one by one.")
