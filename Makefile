@@ -55,5 +55,6 @@ cluster: $(STAMP)
 	bash scripts/cluster up $(CLUSTER_ARGS)
 
 # The failover tests (tests/ha/): faults on a real cluster. .ci/run runs them.
+# -s: each test prints its RECOVERY line (the time each recovery took).
 test-ha: $(STAMP)
-	$(PY) -m pytest -m ha tests/ha $(PYTEST_ARGS)
+	$(PY) -m pytest -m ha -s tests/ha $(PYTEST_ARGS)
