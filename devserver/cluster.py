@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 from devserver.haproxy import HAProxy
-from devserver.localredis import free_port, stop_process
+from devserver.localredis import _die_with_parent, free_port, stop_process
 from devserver.redisha import RedisHA
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -55,6 +55,7 @@ class Server:
         self.process = subprocess.Popen(
             SERVER_COMMAND, cwd=BASE_DIR, env=env, stdin=subprocess.DEVNULL,
             stdout=self._log, stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,  # no orphans if the cluster is killed
         )  # fmt: skip
         deadline = time.monotonic() + timeout
         while not self.healthy():

@@ -50,7 +50,7 @@ class Scenario:
         self.make_user = make_user
         self.clients: list[ChatClient] = []
         self.senders: list[ChatClient] = []
-        self.monitor_samples: list[tuple[float, bool, bool]] = []
+        self.monitor_samples: list[tuple[float, bool, bool | None]] = []
         self.tasks: list[asyncio.Task] = []
         self.sending = True
         self.ws_url = cluster.url.replace("http", "ws")
@@ -102,7 +102,10 @@ class Scenario:
                 self.monitor_samples.append((time.monotonic(), healthy, right))
                 await asyncio.sleep(0.25)
 
-    async def _presence_right(self, http: httpx.AsyncClient) -> bool:
+    async def _presence_right(self, http: httpx.AsyncClient) -> bool | None:
+        """Whether presence equals the live sockets; None when the API did
+        not answer (Redis or every server down, or just slow): a missing
+        answer says nothing about presence, a wrong one does."""
         for slug in ROOMS:
             members = [c for c in self.clients if c.slug == slug]
             try:
@@ -110,9 +113,11 @@ class Scenario:
                     f"{self.cluster.url}/api/rooms/{slug}/presence/",
                     headers={"Cookie": f"sessionid={members[0].session_key}"},
                 )
+                if answer.status_code != 200:
+                    return None
                 present = {u["id"] for u in answer.json()["users"]}
             except (httpx.HTTPError, ValueError, KeyError):
-                return False
+                return None
             if present != {c.user_id for c in members}:
                 return False
         return True
@@ -258,11 +263,13 @@ class Scenario:
             await client.stop()
 
 
-def _since(samples: list[tuple[float, bool, bool]], index: int) -> float | None:
-    """When the samples' `index` field became true and stayed true, or None
-    if the last sample is false."""
+def _since(samples: list[tuple], index: int) -> float | None:
+    """When the samples' `index` field became true and stayed true (None
+    samples, no answer, skipped), or None if the last answer is false."""
     since = None
     for sample in samples:
+        if sample[index] is None:
+            continue
         if not sample[index]:
             since = None
         elif since is None:
