@@ -80,9 +80,6 @@ class Canary:
             if not self.healthy:
                 logger.warning("Pub/sub canary: back after %d misses.", self.misses)
             self.healthy, self.misses = True, 0
-            # After the round trip, not before: a reconnect it causes is
-            # checked by the next one, not raced by this one.
-            await follow_master(layer)
         else:
             self.misses += 1
             if self.healthy:
@@ -90,6 +87,10 @@ class Canary:
             self.healthy = False
             await self._drop_channel()
             await reconnect(layer)
+        # After the round trip, not before: a reconnect it causes is checked
+        # by the next one, not raced by this one. Also after a miss: commands
+        # stuck on a stopped master are freed once the Sentinels name another.
+        await follow_master(layer)
         for hook in list(_hooks):
             try:
                 await hook()

@@ -52,6 +52,8 @@ class Scenario:
         self.senders: list[ChatClient] = []
         self.monitor_samples: list[tuple[float, bool, bool | None]] = []
         self.tasks: list[asyncio.Task] = []
+        # (when, room, ghosts, missing) of every wrong presence answer
+        self.wrong: list[tuple[float, str, set[int], set[int]]] = []
         self.sending = True
         self.ws_url = cluster.url.replace("http", "ws")
 
@@ -118,7 +120,10 @@ class Scenario:
                 present = {u["id"] for u in answer.json()["users"]}
             except (httpx.HTTPError, ValueError, KeyError):
                 return None
-            if present != {c.user_id for c in members}:
+            expected = {c.user_id for c in members}
+            if present != expected:
+                self.wrong.append((time.monotonic(), slug, present - expected,
+                                   expected - present))  # fmt: skip
                 return False
         return True
 
@@ -159,7 +164,7 @@ class Scenario:
         )
         timings.healthz = max(0.0, (self._healthy_since() or fault_at) - fault_at)
         timings.presence = max(0.0, (self._right_since() or fault_at) - fault_at)
-        assert timings.presence <= presence_bound, timings
+        assert timings.presence <= presence_bound, (timings, self.wrong[-5:])
         await self.check_stored_once()
         await self.check_no_deaf_socket(timings)
         timings.delivery = self._worst_delivery(fault_at)
@@ -176,9 +181,11 @@ class Scenario:
     def _presence_bound(self, timings: Timings) -> float:
         env = self.cluster.extra_env
         ttl, beat = float(env["PRESENCE_TTL"]), float(env["PRESENCE_HEARTBEAT"])
-        # The bound, from the fault, plus the sampling and the 3 s
-        # of traffic the scenario runs after the fault.
-        return ttl + beat + timings.failover + 10
+        # The bound, from the fault, plus slack: the sampling, the
+        # 3 s of traffic the scenario runs after the fault, and (SIGSTOP)
+        # commands stuck on the stopped master until the canary's next tick
+        # moves them to the new one; a loaded 2-core machine stretches it.
+        return ttl + beat + timings.failover + 15
 
     def _healthy_now(self) -> bool:
         return bool(self.monitor_samples) and self.monitor_samples[-1][1]

@@ -58,8 +58,12 @@ def new_master(redis: RedisHA, old: Node, timeout: float = 30) -> float:
 
 
 async def run(scenario: Scenario, name: str, inject) -> None:
+    started = time.monotonic()
     timings = await scenario.fault(name, inject)
     print(timings.line())
+    for when, slug, ghosts, missing in scenario.wrong:
+        print(f"  presence wrong at +{when - started:.1f}s in {slug}: "
+              f"ghosts {ghosts or '-'}, missing {missing or '-'}")  # fmt: skip
 
 
 async def test_master_sigkilled(scenario: Scenario, healed: Cluster):
