@@ -12,6 +12,7 @@ import { Drawer } from "./drawers.js";
 import { gettext } from "./i18n.js";
 import { RoomPane } from "./room.js";
 import { Router, slugMatcher } from "./router.js";
+import { SearchBox } from "./search.js";
 import { Sidebar } from "./sidebar.js";
 import { ReconnectingSocket, State } from "./socket.js";
 
@@ -54,6 +55,17 @@ function openRoom(slug, { fromHistory = false } = {}) {
 }
 
 export const router = new Router({ roomUrl, slugOf: slugMatcher(data.roomUrl, data.slugPlaceholder), open: openRoom });
+
+// Search: a result opens its room at that message.
+export const search = new SearchBox({
+  form: $("search-form"),
+  input: $("search-input"),
+  panel: $("search-panel"),
+  jump(slug, seq) {
+    if (!pane.room || pane.room.slug !== slug) router.go(slug);
+    pane.jumpTo(seq);
+  },
+});
 
 // --- The site socket ---------------------------------------------------------------
 

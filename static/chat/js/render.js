@@ -3,8 +3,8 @@
 // textContent or attributes set from parsed URLs, never parsed as markup.
 //
 // The places later features plug into (one module renders messages):
-//  - renderBody(message): the body's nodes. Plain text with http(s) links
-//    today; a Markdown renderer replaces bodyFragment here.
+//  - renderBody(message): the body's nodes: safe Markdown (markdown.js,
+//    through messageparts.js).
 //  - messageParts: functions (message, element, context) called after the
 //    body is built, to add parts under it (an "edited" marker, reactions).
 //  - context.actions(message): the buttons of a message ([{name, label,
@@ -13,6 +13,7 @@
 //    (listnav.js) and shown on hover, focus and on touch screens.
 
 import { gettext, interpolate } from "./i18n.js";
+import { bodyNodes, parts } from "./messageparts.js";
 import { dayKey, dayLabel, timeElement } from "./time.js";
 
 const LINK_RE = /\bhttps?:\/\/[^\s<>"]+/gi;
@@ -91,13 +92,13 @@ export function bodyFragment(body) {
   return fragment;
 }
 
-/** The nodes of a message's body (the Markdown renderer goes here). */
+/** The nodes of a message's body: safe Markdown (messageparts.js). */
 export function renderBody(message) {
-  return bodyFragment(message.body);
+  return bodyNodes(message);
 }
 
 /** Parts added under the body: functions (message, element, context). */
-export const messageParts = [];
+export const messageParts = [...parts];
 
 function fillBody(element, message) {
   element.replaceChildren();
@@ -150,7 +151,8 @@ export function messageElement(message, context) {
   const meta = document.createElement("div");
   meta.className = "msg-meta";
   meta.append(userName(message.user), " ", timeElement(new Date(message.created_at)));
-  const body = document.createElement("p");
+  // A <div>: Markdown makes paragraphs, lists, quotes and code blocks.
+  const body = document.createElement("div");
   body.className = "msg-body";
   fillBody(body, message);
   main.append(meta, body);

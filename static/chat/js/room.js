@@ -14,6 +14,7 @@
 
 import { sessionEnded } from "./api.js";
 import { codePoints, MAX_BODY, Outbox, wireComposer } from "./composer.js";
+import { Editor } from "./editing.js";
 import { gettext, interpolate } from "./i18n.js";
 import { RovingList } from "./listnav.js";
 import { MessageLog } from "./messages.js";
@@ -49,9 +50,13 @@ export class RoomPane {
     this.scroller = $("scroller");
     this.list = $("messages");
 
+    this.names = new Map([[this.me.id, this.me.display_name || this.me.username]]);
     this.view = new MessageListView(this.list, this.scroller, {
+      me: this.me,
       isOwn: (message) => message.user.id === this.me.id,
       actions: (message) => this.actionsFor(message),
+      react: (message, emoji, added) => this.react(message, emoji, added),
+      nameOf: (id) => this.names.get(id) || interpolate(gettext("user %(id)s"), { id }),
     });
     this.roving = new RovingList(this.list, { onTop: () => this.requestOlder() });
     this.view.onReplace = (old, element) => this.roving.replaced(old, element);
@@ -88,6 +93,13 @@ export class RoomPane {
       onInput: (hasText) => this.typingOut.input(hasText),
     });
     if ($("add-member")) wireAddMember($("add-member"), () => this.room.slug);
+    this.editor = new Editor({
+      view: this.view,
+      send: (frame) => this.socket && this.socket.send(frame),
+      composer: $("composer-input"),
+    });
+    this.editor.lastOwn = () => this.log && this.log.lastOwn(this.me.id);
+    this.reactions = 0;
     this._wirePage();
   }
 
@@ -96,8 +108,16 @@ export class RoomPane {
   }
 
   actionsFor(message) {
-    if (!(this.canModerate || message.user.id === this.me.id)) return [];
+    const own = message.user.id === this.me.id;
+    const edit = {
+      name: "edit",
+      label: gettext("Edit"),
+      ariaLabel: gettext("Edit your message"),
+      run: (target) => this.editor.start(this.log.get(target.seq) || target),
+    };
+    if (!(this.canModerate || own)) return [];
     return [
+      ...(own ? [edit] : []),
       {
         name: "delete",
         label: gettext("Delete"),
@@ -152,6 +172,7 @@ export class RoomPane {
   /** Leave the room on screen: its socket closes, its messages stay cached. */
   close() {
     if (!this.room) return;
+    this.editor.cancel();
     this.drafts.set(this.room.slug, this.composer.value);
     this.typingOut.stop();
     this.socket.dispose();
@@ -194,9 +215,12 @@ export class RoomPane {
   _socket(slug) {
     return new ReconnectingSocket({
       path: () => {
-        const after = this.log.resumeAfter();
         const base = `/ws/chat/${encodeURIComponent(slug)}/`;
-        return after === null ? base : `${base}?after=${after}`;
+        if (this.log.jumpAfter !== undefined) return `${base}?after=${this.log.jumpAfter}`;
+        const after = this.log.resumeAfter();
+        if (after === null) return base;
+        const rev = this.log.resumeRev();
+        return rev === null ? `${base}?after=${after}` : `${base}?after=${after}&rev=${rev}`;
       },
       onOpen: () => {
         this.awaitingFirstHistory = true;
@@ -243,6 +267,13 @@ export class RoomPane {
         if (tombstone) this.view.markDeleted(tombstone);
         break;
       }
+      case "message.edited":
+        this.showChanged(this.log.applyEdit(frame));
+        break;
+      case "reaction":
+        if (frame.user) this.names.set(frame.user.id, shownName(frame.user));
+        this.showChanged(this.log.applyReaction(frame));
+        break;
       case "typing":
         this.typingIn.apply(frame);
         break;
@@ -268,10 +299,23 @@ export class RoomPane {
     const messages = Array.isArray(frame.messages) ? frame.messages : [];
     const log = this.log;
     this.resolveOwn(messages);
+    for (const message of messages) this.names.set(message.user.id, shownName(message.user));
     const stick = this.view.nearBottom();
     if (this.awaitingFirstHistory) {
       this.awaitingFirstHistory = false;
-      if (!log.loaded) {
+      if (frame.changed_more) {
+        // Away so long that more changed than one frame holds: start over.
+        this.reload();
+        return;
+      }
+      log.setRev(frame.rev);
+      if (Array.isArray(frame.changed)) this.view.put(log.applyChanged(frame.changed));
+      if (log.jumpAfter !== undefined) {
+        this.view.put(log.loadWindow({ ...frame, messages }, log.jumpAfter));
+        delete log.jumpAfter;
+        this.revealJump();
+        if (frame.has_more) this.requestNewer();
+      } else if (!log.loaded) {
         this.view.put(log.loadInitial({ ...frame, messages }));
         this.view.scrollToBottom();
       } else {
@@ -331,6 +375,11 @@ export class RoomPane {
   handleError(frame) {
     const detail = typeof frame.detail === "string" ? frame.detail : gettext("The server refused that.");
     if (typeof frame.ref === "string" && this.outbox.fail(frame.ref, detail)) return;
+    // A refused edit or reaction: say so (the socket stays open).
+    if (typeof frame.ref === "string" && /^(edit|react)-/.test(frame.ref)) {
+      showNotice(detail, { kind: "error" });
+      return;
+    }
     if (frame.code === "not_found" || frame.code === "forbidden") return; // the close says it
     showNotice(detail, { kind: "error" });
   }
@@ -345,6 +394,62 @@ export class RoomPane {
     if (this.olderInFlight || !log.loaded || !log.hasOlder || log.oldest === null || log.oldest <= 1) return;
     if (this.socket.send({ type: "history.before", before: log.oldest, limit: 50 })) this.olderInFlight = true;
     this.showHistoryState();
+  }
+
+  /** A message's new state (an edit, a reaction) on screen, if shown. */
+  showChanged(message) {
+    if (!message || !this.view.has(message.seq)) return;
+    if (this.editor.open && this.editor.open.message.seq === message.seq) this.editor.cancel();
+    this.view.put([message]);
+    this.roving.sync();
+  }
+
+  react(message, emoji, added) {
+    this.reactions += 1;
+    const type = added ? "reaction.add" : "reaction.remove";
+    const frame = { type, id: message.id, emoji, client_id: `react-${message.id}-${this.reactions}` };
+    if (!this.socket || !this.socket.send(frame)) showNotice(gettext("Not connected; try again in a moment."), { kind: "error" });
+  }
+
+  /** Open the room's socket again now (with the log's resume point). */
+  reconnect() {
+    this.socket.stop();
+    this.socket.start();
+  }
+
+  /** Forget what is held of the room and load it afresh. */
+  reload() {
+    this.log = new MessageLog();
+    this.logs.set(this.room.slug, this.log);
+    this.view.clear();
+    this.roving.reset();
+    this.reconnect();
+  }
+
+  /** Show the room at message `seq`, with the history around it. */
+  jumpTo(seq) {
+    this.jumpSeq = seq;
+    if (this.log.has(seq)) {
+      this.revealJump();
+      return;
+    }
+    // A window of the room around it; newer pages follow (requestNewer).
+    this.log = new MessageLog();
+    this.log.jumpAfter = Math.max(0, seq - 26);
+    this.logs.set(this.room.slug, this.log);
+    this.view.clear();
+    this.roving.reset();
+    this.list.setAttribute("aria-busy", "true");
+    this.reconnect();
+  }
+
+  revealJump() {
+    const element = this.view.element(this.jumpSeq);
+    if (!element) return;
+    for (const old of this.list.querySelectorAll(".jump-target")) old.classList.remove("jump-target");
+    element.classList.add("jump-target");
+    element.scrollIntoView({ block: "center" });
+    this.roving.focus(element);
   }
 
   showDeleted(message) {
