@@ -61,13 +61,16 @@ class Browsers:
         viewport: dict | None = None,
         locale: str = "en-GB",
         color_scheme: str = "light",
+        **options,
     ) -> BrowserContext:
+        """options: more of Playwright's new_context (bypass_csp, ...)."""
         context = await self.browser.new_context(
             base_url=server.http_url,
             viewport=viewport or DESKTOP,
             locale=locale,
             timezone_id="UTC",
             color_scheme=color_scheme,
+            **options,
         )
         context.set_default_timeout(TIMEOUT_MS)
         if user is not None:
@@ -91,11 +94,11 @@ class Browsers:
         *,
         context: BrowserContext | None = None,
         viewport: dict | None = None,
-        locale: str = "en-GB",
-        color_scheme: str = "light",
+        **options,
     ) -> Page:
+        """options: those of context(), for a new context."""
         context = context or await self.context(
-            server, user, viewport=viewport, locale=locale, color_scheme=color_scheme
+            server, user, viewport=viewport, **options
         )
         page = await context.new_page()
         page.on("pageerror", lambda error: self.errors.append(f"{path}: {error}"))

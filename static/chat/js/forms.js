@@ -66,3 +66,12 @@ export function showFieldErrors(form, errors, { fallbackField = null, focus = tr
   if (focus && first) first.focus();
   return first;
 }
+
+// A button that is busy says so but keeps focus (a disabled button drops
+// it to the page); a second press meanwhile does nothing.
+export function setBusy(button, busy) {
+  if (busy) button.setAttribute("aria-disabled", "true");
+  else button.removeAttribute("aria-disabled");
+}
+
+export const isBusy = (button) => button.getAttribute("aria-disabled") === "true";

@@ -2,7 +2,7 @@
 // someone, add a member to a private room. slug() is the open room.
 
 import { failureText, postJSON, request } from "./api.js";
-import { showFieldErrors } from "./forms.js";
+import { isBusy, setBusy, showFieldErrors } from "./forms.js";
 import { gettext, interpolate } from "./i18n.js";
 import { showNotice } from "./notice.js";
 import { shownName } from "./render.js";
@@ -11,8 +11,8 @@ const unreachable = () => gettext("Could not reach the server. Check your connec
 
 /** DELETE the message; onDeleted(message) shows the tombstone. */
 export async function deleteMessage(message, button, onDeleted) {
-  if (!window.confirm(gettext("Delete this message for everyone?"))) return;
-  button.disabled = true;
+  if (isBusy(button) || !window.confirm(gettext("Delete this message for everyone?"))) return;
+  setBusy(button, true);
   try {
     const result = await request("DELETE", `/api/messages/${message.id}/`);
     if (result.ok) {
@@ -23,13 +23,13 @@ export async function deleteMessage(message, button, onDeleted) {
   } catch {
     showNotice(unreachable(), { kind: "error" });
   }
-  button.disabled = false;
+  setBusy(button, false);
 }
 
 export async function banUser(slug, user, button) {
   const name = shownName(user);
-  if (!window.confirm(interpolate(gettext("Ban %(name)s from this room?"), { name }))) return;
-  button.disabled = true;
+  if (isBusy(button) || !window.confirm(interpolate(gettext("Ban %(name)s from this room?"), { name }))) return;
+  setBusy(button, true);
   try {
     const result = await postJSON(`/api/rooms/${encodeURIComponent(slug)}/bans/`, { username: user.username });
     if (result.ok) showNotice(interpolate(gettext("%(name)s was banned from this room."), { name }));
@@ -37,7 +37,7 @@ export async function banUser(slug, user, button) {
   } catch {
     showNotice(unreachable(), { kind: "error" });
   }
-  button.disabled = false;
+  setBusy(button, false);
 }
 
 /** The owner of a private room (or staff) lets someone in. */
@@ -51,8 +51,9 @@ export function wireAddMember(form, slug) {
       showFieldErrors(form, { username: [gettext("Type the username of the person to add.")] });
       return;
     }
+    if (isBusy(button)) return;
     showFieldErrors(form, {});
-    button.disabled = true;
+    setBusy(button, true);
     try {
       const result = await postJSON(`/api/rooms/${encodeURIComponent(slug())}/members/`, { username });
       if (result.ok) {
@@ -66,7 +67,7 @@ export function wireAddMember(form, slug) {
     } catch {
       showFieldErrors(form, { username: [unreachable()] });
     } finally {
-      button.disabled = false;
+      setBusy(button, false);
       input.focus();
     }
   });

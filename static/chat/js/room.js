@@ -240,7 +240,13 @@ export class RoomPane {
     if (state !== State.OPEN) this.outbox.setConnected(false);
     if (state === State.CLOSED) {
       // Ended for good: nobody is known to be here, not even the reader.
+      const hadFocus = $("composer").contains(document.activeElement);
       this.composer.setEnabled(false);
+      // The composer can no longer hold focus: the next step can.
+      if (hadFocus) {
+        const retry = $("conn-retry");
+        ($("conn-next").querySelector("a") || (retry.hidden ? $("room-title") : retry)).focus();
+      }
       this.presence.clear();
       this.typingIn.clearAll();
       this.list.setAttribute("aria-busy", "false");

@@ -2,7 +2,7 @@
 // online on the site (the /ws/presence/ socket) and create a room.
 
 import { failureText, getJSON, pageData, postJSON, sessionEnded } from "./api.js";
-import { showFieldErrors } from "./forms.js";
+import { isBusy, setBusy, showFieldErrors } from "./forms.js";
 import { gettext, interpolate, ngettext } from "./i18n.js";
 import { PresenceList } from "./presence.js";
 import { ReconnectingSocket, State } from "./socket.js";
@@ -147,7 +147,8 @@ form.addEventListener("submit", async (event) => {
   const payload = { name, private: form.elements.private.checked, members };
   if (slug) payload.slug = slug;
   const button = form.querySelector("button[type=submit]");
-  button.disabled = true;
+  if (isBusy(button)) return;
+  setBusy(button, true);
   try {
     const result = await postJSON("/api/rooms/", payload);
     if (result.status === 201 && result.data && result.data.slug) {
@@ -166,7 +167,7 @@ form.addEventListener("submit", async (event) => {
   } catch {
     showFieldErrors(form, { __all__: [gettext("Could not reach the server. Check your connection and try again.")] });
   } finally {
-    button.disabled = false;
+    setBusy(button, false);
   }
 });
 

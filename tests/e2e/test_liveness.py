@@ -1,0 +1,78 @@
+"""Liveness within seconds. The page pings every 10 s and treats two missed
+pongs as a dead socket: it says "Reconnecting…", marks what waits to be
+sent, and comes back by itself. The server pings too (WS_PING_INTERVAL,
+WS_PING_TIMEOUT): a client whose network vanished is closed and the others
+see it leave, all within 25 s."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from channels.db import database_sync_to_async
+from playwright.async_api import expect
+
+from tests.helpers.browser import E2E, message, present, room_status, send
+from tests.helpers.netcut import NetCut
+
+pytestmark = [*E2E, pytest.mark.slow]
+WITHIN_MS = 25_000
+
+
+async def test_offline_says_reconnecting_keeps_what_is_typed_and_comes_back(
+    server, browsers, make_user
+):
+    make = database_sync_to_async(make_user)
+    bob = await browsers.room(server, await make("bob"))
+    ada = await browsers.room(server, await make("ada"))
+    await ada.context.set_offline(True)
+    status = ada.locator("#conn-status")
+    await expect(status).to_have_attribute(
+        "data-state", "reconnecting", timeout=WITHIN_MS
+    )
+    await expect(room_status(ada)).to_have_text("Connection lost. Reconnecting…")
+    await send(ada, "written offline")
+    await expect(ada.locator("#pending .pending-status")).to_have_text(
+        "Not sent yet: waiting for the connection…"
+    )
+
+    await ada.context.set_offline(False)
+    await expect(status).to_have_attribute("data-state", "open", timeout=WITHIN_MS)
+    await expect(message(bob, "written offline")).to_have_count(1)
+    await expect(ada.locator("#pending .msg")).to_have_count(0)
+
+
+@pytest_asyncio.fixture(loop_scope="package")
+async def netcut(server) -> AsyncIterator[NetCut]:
+    relay = await NetCut(server.port).start()
+    yield relay
+    await relay.stop()
+
+
+async def test_a_vanished_client_is_closed_and_leaves_within_20_s(
+    server, netcut, browsers, make_user
+):
+    make = database_sync_to_async(make_user)
+    bob = await browsers.room(server, await make("bob"))
+    ada = await browsers.room(netcut, await make("ada"))
+    await expect(present(bob)).to_have_text(["ada", "bob"])
+
+    netcut.cut()
+    cut_at = time.monotonic()
+    # The server's pings go unanswered: it closes Ada's socket, and Bob sees
+    # her go, with no help from her browser.
+    await expect(present(bob)).to_have_text(["bob"], timeout=20_000)
+    left_after = time.monotonic() - cut_at
+    # Her page's pings go unanswered too.
+    status = ada.locator("#conn-status")
+    await expect(status).to_have_attribute(
+        "data-state", "reconnecting", timeout=WITHIN_MS - 1000 * left_after
+    )
+    assert time.monotonic() - cut_at < 25
+
+    netcut.restore()
+    await ada.get_by_role("button", name="Retry now").click()
+    await expect(status).to_have_attribute("data-state", "open")
+    await expect(present(bob)).to_have_text(["ada", "bob"])
