@@ -12,19 +12,17 @@ class ProfileForm(forms.ModelForm):
         model = User
         fields = ["display_name"]
         labels = {"display_name": _("Display name")}
-        help_texts = {
-            "display_name": _(
-                "Shown beside your messages instead of your username; up to "
-                "%(max)s characters. Leave it empty to show your username."
-            )
-            % {"max": MAX_DISPLAY_NAME}
-        }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # No maxlength in the page: a browser would cut a longer name without
         # a word; the form says how long it may be instead.
         field = self.fields["display_name"]
+        # Here, not in Meta: the text is made in the reader's language.
+        field.help_text = _(
+            "Shown beside your messages instead of your username; up to "
+            "%(max)s characters. Leave it empty to show your username."
+        ) % {"max": MAX_DISPLAY_NAME}
         field.widget.attrs.pop("maxlength", None)
         field.validators = [
             v for v in field.validators if not isinstance(v, MaxLengthValidator)

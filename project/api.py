@@ -11,6 +11,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import django_auth
 
+from project.api_errors import plain_error
+
 api = NinjaAPI(
     title="Chat API",
     version="1",
@@ -41,7 +43,7 @@ def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     for error in exc.errors:
         field = _field_of(tuple(error.get("loc", ())))
-        errors.setdefault(field, []).append(str(error.get("msg", "Invalid value.")))
+        errors.setdefault(field, []).append(plain_error(field, error))
     return api.create_response(request, {"errors": errors}, status=400)
 
 

@@ -76,3 +76,12 @@ async def test_screenshots_of_the_chat_page(server, browsers, make_user, tmp_pat
     await expect(phone.locator("#sidebar")).to_be_in_viewport()
     await phone.wait_for_timeout(300)  # the drawer's slide
     await shoot(phone, target / "screenshot-chat-phone-drawer.png")
+
+    russian = {
+        who: await browsers.room(server, user, locale="ru-RU")
+        for who, user in (("ada", ada_user), ("grace", grace_user))
+    }
+    await talk(russian, RUSSIAN)
+    await expect(russian["ada"].locator("#conn-text")).to_have_text("Подключено")
+    await russian["ada"].locator("#composer-input").focus()
+    await shoot(russian["ada"], target / "screenshot-chat-russian.png")
