@@ -17,7 +17,7 @@ from ninja import Field, Path, Query, Router, Schema
 from pydantic import StrictBool, StrictStr
 from redis.exceptions import RedisError
 
-from chat import selectors, serializers, services
+from chat import ratelimit, selectors, serializers, services
 from chat.models import Message, Room
 from presence import api as presence
 from protocol.limits import (
@@ -131,22 +131,37 @@ async def list_rooms(request: HttpRequest):
 
 @router.post(
     "/rooms/",
-    response={201: RoomOut, 400: BadRequest, 403: DetailOut, 409: ErrorsOut},
+    response={
+        201: RoomOut,
+        400: BadRequest,
+        403: DetailOut,
+        409: ErrorsOut,
+        429: DetailOut,
+    },
 )
 async def create_room(request: HttpRequest, payload: RoomIn):
-    """Create a room; the caller owns it and is a member."""
+    """Create a room; the caller owns it and is a member. At most
+    CHAT_ROOM_CREATE_LIMIT new rooms per user (staff are not limited)."""
+    user = request.auth
+    token = None
+    if not user.is_staff:
+        token = await ratelimit.acquire_room_create(user.pk)
+        if token is None:
+            return 429, _detail("You have created too many rooms; try later.")
     try:
         room = await sync_to_async(services.room_create)(
-            owner=request.auth,
+            owner=user,
             name=payload.name,
             slug=payload.slug,
             private=payload.private,
             members=payload.members,
         )
-    except ValidationError as error:
+    except (ValidationError, services.SlugTaken) as error:
+        if token is not None:
+            await ratelimit.release_room_create(user.pk, token)
+        if isinstance(error, services.SlugTaken):
+            return 409, {"errors": {"slug": [str(error)]}}
         return 400, {"errors": error.message_dict}
-    except services.SlugTaken as error:
-        return 409, {"errors": {"slug": [str(error)]}}
     return 201, await _room_out(room)
 
 

@@ -23,6 +23,7 @@ from protocol.wire import UserRef
 from realtime import codes
 from realtime.account_events import send_event
 from realtime.groups import room_group
+from realtime.outbox import send_or_later
 
 logger = logging.getLogger(__name__)
 
@@ -68,10 +69,11 @@ async def user_kicked(
 
 def after_commit(send: Callable[..., Awaitable[None]], **kwargs: object) -> None:
     """Run the broadcast `send(**kwargs)` once the current transaction commits
-    (from sync code: a service, the admin)."""
+    (from sync code: a service, the admin). Redis down then: the outbox
+    sends it once Redis answers (a kick must not be lost)."""
 
     def run() -> None:
-        async_to_sync(send)(**kwargs)
+        async_to_sync(send_or_later)(send, **kwargs)
 
     # A named function, not a partial: Django's robust on_commit logs a
     # failure by the callback's __qualname__.

@@ -10,8 +10,13 @@ from chat import conf
 
 @register()
 def chat_settings(app_configs: object = None, **kwargs: object) -> list[Error]:
-    try:
-        conf.rate_limit()
-    except ImproperlyConfigured as error:
-        return [Error(str(error), id="chat.E001")]
-    return []
+    errors = []
+    for read, check_id in (
+        (conf.rate_limit, "chat.E001"),
+        (conf.room_create_limit, "chat.E002"),
+    ):
+        try:
+            read()
+        except ImproperlyConfigured as error:
+            errors.append(Error(str(error), id=check_id))
+    return errors

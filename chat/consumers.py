@@ -195,6 +195,10 @@ class RoomConsumer(UserSocket):
             ) from None
         except ValueError as error:  # the store's own last line of defence
             raise FrameError("bad_request", str(error), client_id) from None
+        except sending.RoomGone:
+            await self.send_error("not_found", "This room was deleted.", client_id)
+            await self.close_with(codes.NOT_FOUND)
+            return
         if not sent.created:
             await self.send(sent.frame)  # a retry: nothing was broadcast
 

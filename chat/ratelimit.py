@@ -1,5 +1,7 @@
-"""Per-user message rate limit (PROTOCOL.md, CHAT_RATE_LIMIT "N/S"): at most N
-messages in any sliding S-second window, across every socket and process."""
+"""Per-user limits, across every socket and process: messages
+(PROTOCOL.md, CHAT_RATE_LIMIT "N/S": at most N in any sliding S-second
+window) and new rooms (CHAT_ROOM_CREATE_LIMIT "N/S": the room list is
+every public room, so the rooms one account may add are bounded too)."""
 
 from __future__ import annotations
 
@@ -57,3 +59,22 @@ async def release(user_id: int, token: str) -> None:
 async def allow_message(user_id: int) -> bool:
     """Record one send by `user_id` and say whether it is within the limit."""
     return await acquire(user_id) is not None
+
+
+def room_create_key(user_id: int) -> str:
+    return f"chat:rooms-made:{user_id}"
+
+
+async def acquire_room_create(user_id: int) -> str | None:
+    """Record one new room by `user_id`: a token, or None over the limit."""
+    limit, seconds = conf.room_create_limit()
+    token = uuid.uuid4().hex
+    allowed = await batch.script(
+        ALLOW, [room_create_key(user_id)], [limit, int(seconds * 1_000_000), token]
+    )
+    return token if allowed else None
+
+
+async def release_room_create(user_id: int, token: str) -> None:
+    """The room was not made after all (bad input, a taken slug)."""
+    await batch.command("ZREM", room_create_key(user_id), token)

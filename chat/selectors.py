@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from chat.models import Message, Reaction, Room
 from protocol.limits import SLUG_RE as _SLUG_RE
+from protocol.limits import has_surrogates
 
 
 class RoomNotFound(Exception):
@@ -144,8 +145,9 @@ def attach_reactions(messages: list[Message]) -> None:
 
 def message_for_client_id(*, author, client_id: str) -> Message | None:
     """The message `author` already sent with `client_id` (an idempotent retry)."""
-    if "\x00" in client_id:
-        # message_create never stores one, and PostgreSQL rejects NUL in a query.
+    if "\x00" in client_id or has_surrogates(client_id):
+        # message_create never stores one, and PostgreSQL rejects NUL in a
+        # query (no driver can encode a lone surrogate).
         return None
     message = (
         Message.objects.select_related("room", "author")

@@ -12,19 +12,27 @@ broadcast) for edits and reactions, which share the user's rate limit.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
+from django.db import DataError
 
 from chat import broadcast, ingest, ratelimit, selectors
 from chat.models import Room
 from chat.serializers import message_dict
 from protocol import wire
+from realtime.failures import Unavailable
+from realtime.outbox import send_or_later
 
 
 class RateLimited(Exception):
     """Over CHAT_RATE_LIMIT, and not a retry of a stored message."""
+
+
+class RoomGone(Exception):
+    """The room was deleted under its sockets."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +60,29 @@ async def message_send(*, room: Room, author, body: str, client_id: str | None) 
         message, created = await ingest.submit(
             room=room, author=author, body=body, client_id=client_id
         )
-    except ValueError:
-        await ratelimit.release(author.id, token)
+    except Room.DoesNotExist:
+        raise RoomGone(room.slug) from None
+    except DataError as error:  # refused by this database alone
+        await _release(author.id, token)
+        raise ValueError("The database refused this message.") from error
+    except BaseException:
+        await _release(author.id, token)  # nothing was stored
         raise
     if not created:
-        await ratelimit.release(author.id, token)  # a retry does not count
+        await _release(author.id, token)  # a retry does not count
         return Sent(wire.message(message_dict(message)), created=False)
-    return Sent(await broadcast.message_created(message), created=True)
+    # Stored: if Redis is away the outbox broadcasts it once Redis is back
+    # (and the room's relays repair the gap by seq meanwhile); the sender is
+    # told `unavailable` and a retry with its client_id gets the message.
+    frame = await send_or_later(broadcast.message_created, message=message)
+    if frame is None:
+        raise Unavailable("stored, broadcast delayed")
+    return Sent(frame, created=True)
+
+
+async def _release(user_id: int, token: str) -> None:
+    with contextlib.suppress(Exception):  # Redis down: the token just ages out
+        await ratelimit.release(user_id, token)
 
 
 async def message_change(*, room: Room, user, change: Callable[[], str | None]) -> None:
@@ -70,4 +94,9 @@ async def message_change(*, room: Room, user, change: Callable[[], str | None]) 
         raise RateLimited
     frame = await database_sync_to_async(change)()
     if frame is not None:
-        await broadcast.message_changed(room_id=room.pk, frame=frame)
+        # Committed: with Redis away the outbox sends it once Redis answers.
+        sent = await send_or_later(
+            broadcast.message_changed, room_id=room.pk, frame=frame
+        )
+        if sent is None:
+            raise Unavailable("changed, broadcast delayed")

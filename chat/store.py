@@ -14,6 +14,7 @@ from chat.models import Message, Room
 from chat.search.terms import document
 from chat.selectors import message_for_client_id
 from protocol.limits import body_problem, client_id_problem
+from realtime.failures import is_outage
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -115,8 +116,12 @@ def messages_create(drafts: list[Draft]) -> list[tuple[Message, bool] | Exceptio
                         search_terms=document(draft.body),
                     )
             Message.objects.bulk_create(rows.values())
-    except IntegrityError:
-        # A retry among them: one by one, each deciding for itself.
+    except Exception as error:
+        if is_outage(error):
+            raise  # the database is down or locked: every draft fails alike
+        # A retry among them (IntegrityError), or a draft the database
+        # refuses: one by one, each deciding for itself, so one bad draft
+        # never fails the others of its batch.
         for i in rows:
             draft = drafts[i]
             try:

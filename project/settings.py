@@ -287,3 +287,8 @@ WS_PING_TIMEOUT = env_int("WS_PING_TIMEOUT", 8)
 # templates come from the django.forms app.
 INSTALLED_APPS.append("django.forms")
 FORM_RENDERER = "project.renderers.FormRenderer"
+
+# --- Hardening (README, Security): limits, each counted across processes ----
+
+# New rooms one user may create: at most N in any S seconds (staff: no limit).
+CHAT_ROOM_CREATE_LIMIT = os.environ.get("CHAT_ROOM_CREATE_LIMIT", "10/3600")

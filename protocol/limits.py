@@ -35,6 +35,15 @@ RESUME_CHANGED = 1000
 # query would make the database driver raise instead of finding nothing.
 MAX_INT64 = 2**63 - 1
 
+# A lone UTF-16 surrogate (JSON's "\ud800") decodes to a Python str that no
+# database driver can encode: refused where text enters, like NUL.
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def has_surrogates(text: str) -> bool:
+    """Whether `text` holds a lone surrogate code point (not valid Unicode)."""
+    return _SURROGATE_RE.search(text) is not None
+
 
 def body_problem(body: object) -> tuple[str, str] | None:
     """(error code, sentence) when `body`, already stripped, breaks the
@@ -49,6 +58,8 @@ def body_problem(body: object) -> tuple[str, str] | None:
     # SQLite and PostgreSQL deployments alike.
     if "\x00" in body:
         return "bad_request", "`body` must not contain NUL characters."
+    if has_surrogates(body):
+        return "bad_request", "`body` must be valid Unicode (no lone surrogates)."
     return None
 
 
@@ -61,8 +72,12 @@ def client_id_problem(client_id: object) -> str | None:
         not isinstance(client_id, str)
         or not 1 <= len(client_id) <= MAX_CLIENT_ID
         or "\x00" in client_id
+        or has_surrogates(client_id)
     ):
-        return f"`client_id` must be text of 1 to {MAX_CLIENT_ID} characters, no NUL."
+        return (
+            f"`client_id` must be text of 1 to {MAX_CLIENT_ID} characters, "
+            "no NUL, valid Unicode."
+        )
     return None
 
 

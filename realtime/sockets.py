@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import time
 import uuid
 from collections import deque
@@ -22,7 +23,10 @@ from channels.layers import get_channel_layer
 from protocol import wire
 from realtime import codes, socketcap
 from realtime.account_events import AccountWatcher
+from realtime.failures import is_outage, outage_log
 from realtime.outbound import LocalSocket
+
+logger = logging.getLogger(__name__)
 
 ERROR_WINDOW = 10.0  # seconds
 ERROR_LIMIT = 20  # error replies per window; the next one closes with 4429
@@ -82,11 +86,62 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
             with contextlib.suppress(StopConsumer):
                 while True:
                     await self.dispatch(await receive())
+        except Exception as error:
+            await self._crashed(error)
         finally:
-            # However the socket ended (a send to a client that is gone
-            # raises), what it holds in Redis goes: presence and its slot.
+            # Whatever a handler raised, or if the task was cancelled: the
+            # socket gives up presence, its relays and its slot, or it would
+            # be a ghost kept alive by this process's heartbeat.
             if not self.__dict__.get("ended"):
                 await self._end()
+
+    async def websocket_receive(self, message: dict) -> None:
+        # An outage (Redis, the database) fails this one frame, not the
+        # socket: the client is told `unavailable` and may retry.
+        self.frame = message  # for the `ref` of an error, should it fail
+        try:
+            await super().websocket_receive(message)
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            outage_log.warning(self.describe(), error)
+            await self.send_error(
+                "unavailable",
+                "The server cannot do this right now; retry soon.",
+                _ref_of(message),
+                counts=False,
+            )
+        self.frame = None
+
+    async def _crashed(self, error: Exception) -> None:
+        """An unexpected exception: logged once, told to the client as
+        `unavailable`, and the socket closes with 1011. Other sockets go on."""
+        logger.error("Socket failed: %s", self.describe(), exc_info=error)
+        if self.__dict__.get("ended"):
+            return
+        frame = self.__dict__.get("frame")
+        with contextlib.suppress(Exception):
+            if not self.__dict__.get("accepted"):
+                await self.accept()
+            await self.send(
+                wire.error(
+                    "unavailable",
+                    "The server failed on this socket; reconnect.",
+                    _ref_of(frame),
+                )
+            )
+        with contextlib.suppress(Exception):
+            await self.close_with(codes.INTERNAL_ERROR)
+
+    def describe(self) -> str:
+        """The socket in a log line: its user and path (the room's slug)."""
+        user = self.scope.get("user")
+        user_id = getattr(user, "pk", None)
+        return f"user={user_id} path={self.scope.get('path')}"
+
+    async def accept(self, subprotocol=None, headers=None) -> None:
+        self.accepted = True
+        await super().accept(subprotocol, headers)
 
     async def dispatch(self, message: dict) -> None:
         # channels' dispatch() hops to a worker thread to close stale database
@@ -98,17 +153,21 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
-    async def send_error(self, code: str, detail: str, ref: str | None = None) -> None:
+    async def send_error(
+        self, code: str, detail: str, ref: str | None = None, *, counts: bool = True
+    ) -> None:
         """An `error` frame, or the 4429 close when this would be the 21st
-        error within ERROR_WINDOW seconds."""
-        errors = self.__dict__.setdefault("errors", deque())
-        now = time.monotonic()
-        while errors and now - errors[0] > ERROR_WINDOW:
-            errors.popleft()
-        if len(errors) >= ERROR_LIMIT:
-            await self.close_with(codes.FLOODING)
-            return
-        errors.append(now)
+        error within ERROR_WINDOW seconds. `counts=False`: the server's fault
+        (an outage), which must not close a client for flooding."""
+        if counts:
+            errors = self.__dict__.setdefault("errors", deque())
+            now = time.monotonic()
+            while errors and now - errors[0] > ERROR_WINDOW:
+                errors.popleft()
+            if len(errors) >= ERROR_LIMIT:
+                await self.close_with(codes.FLOODING)
+                return
+            errors.append(now)
         await self.send(wire.error(code, detail, ref))
 
     async def leave(self) -> None:
@@ -160,9 +219,34 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
         await self._end()
 
     async def _end(self) -> None:
+        # Runs more than once (a close, then the disconnect or the final
+        # cleanup); each step is idempotent, and one that fails (Redis down)
+        # must not skip the next: what Redis keeps then expires by itself.
         self.ended = True
-        try:
-            await self.unwatch_account()
-            await self.leave()
-        finally:
-            await socketcap.release(socket_id=self.socket_id)
+        for step in (self.unwatch_account, self.leave, self._release_slot):
+            try:
+                await step()
+            except Exception as error:
+                logger.warning(
+                    "Socket cleanup step %s failed: %s (%s: %s)",
+                    step.__name__,
+                    self.describe(),
+                    type(error).__name__,
+                    error,
+                )
+
+
+    async def _release_slot(self) -> None:
+        await socketcap.release(socket_id=self.socket_id)
+
+
+def _ref_of(message: dict | None) -> str | None:
+    """The `client_id` of the frame being handled, for an error's `ref`."""
+    text = message.get("text") if message else None
+    if not text:
+        return None
+    with contextlib.suppress(ValueError, RecursionError):
+        data = json.loads(text)
+        if isinstance(data, dict) and isinstance(data.get("client_id"), str):
+            return data["client_id"]
+    return None
