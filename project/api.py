@@ -6,12 +6,24 @@ module adapts its defaults to the contract: anonymous callers get 403 JSON
 (never 401 or a login page) and bad input gets 400 with per-field sentences.
 """
 
-from django.http import HttpRequest, HttpResponse
+import logging
+
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import django_auth
 
 from project.api_errors import plain_error
+from realtime.failures import is_outage, outage_log
+
+logger = logging.getLogger(__name__)
 
 api = NinjaAPI(
     title="Chat API",
@@ -56,6 +68,37 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     else:
         body = {"detail": str(exc.message)}
     return api.create_response(request, body, status=exc.status_code)
+
+
+@api.exception_handler(Exception)
+def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Every failure of a JSON endpoint answers JSON, never Django's HTML
+    page: 503 while Redis or the database is down (PROTOCOL.md 1.1), 413
+    for a body over DATA_UPLOAD_MAX_MEMORY_SIZE, 400 for what Django finds
+    suspicious, 500 (logged once, without the body) for a bug."""
+    if is_outage(exc):
+        outage_log.warning(f"{request.method} {request.path}", exc)
+        response = api.create_response(
+            request, {"detail": "Temporarily unavailable; retry soon."}, status=503
+        )
+        response["Retry-After"] = "5"
+        return response
+    if isinstance(exc, RequestDataTooBig):
+        return api.create_response(
+            request, {"detail": "The request body is too large."}, status=413
+        )
+    # As Django's own handler answers these (response_for_exception).
+    if isinstance(exc, (SuspiciousOperation, MultiPartParserError, BadRequest)):
+        return api.create_response(request, {"detail": "Bad request."}, status=400)
+    if isinstance(exc, PermissionDenied):
+        return api.create_response(request, {"detail": "Forbidden."}, status=403)
+    logger.error("Internal error on %s %s", request.method, request.path, exc_info=exc)
+    return api.create_response(request, {"detail": "Internal error."}, status=500)
+
+
+def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    """Any other path under /api/: JSON, like every answer of the API."""
+    return JsonResponse({"detail": "No such endpoint."}, status=404)
 
 
 api.add_router("/", "chat.api.router")

@@ -1,11 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.decorators.cache import cache_page
 from django.views.i18n import JavaScriptCatalog
 
 from accounts.views import LoginView, ProfileView, account_status
 from project import errors
 from project.api import api
+from project.api import not_found as api_not_found
 from project.health import healthz
 
 # The client's translations (locale/*/djangojs.po) change only with a
@@ -25,6 +26,7 @@ urlpatterns = [
     path("accounts/login/", LoginView.as_view(), name="account_login"),
     path("accounts/", include("allauth.urls")),
     path("api/", api.urls),
+    re_path(r"^api/(?P<path>.*)$", api_not_found),
     path("", include("chat.urls")),
 ]
 

@@ -2,9 +2,12 @@
 makes the frame parser of either socket raise, as any unforeseen bug in a
 handler would. Only tests/security/test_socket_crashes.py serves it."""
 
+# isort: off
+from project.asgi import application  # first: it sets Django up
 from chat import frames
 from presence import consumers as presence_consumers
-from project.asgi import application  # first: it sets Django up
+
+# isort: on
 
 
 class PlantedBug(RuntimeError):
