@@ -116,7 +116,10 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
     async def _crashed(self, error: Exception) -> None:
         """An unexpected exception: logged once, told to the client as
         `unavailable`, and the socket closes with 1011. Other sockets go on."""
-        logger.error("Socket failed: %s", self.describe(), exc_info=error)
+        if is_outage(error):  # e.g. a handshake while Redis is down
+            outage_log.warning(self.describe(), error)
+        else:
+            logger.error("Socket failed: %s", self.describe(), exc_info=error)
         if self.__dict__.get("ended"):
             return
         frame = self.__dict__.get("frame")
