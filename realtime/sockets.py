@@ -238,7 +238,6 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
                     error,
                 )
 
-
     async def _release_slot(self) -> None:
         await socketcap.release(socket_id=self.socket_id)
 
