@@ -85,5 +85,7 @@ class PresenceConsumer(UserSocket):
         except FrameError as error:
             await self.send_error(error.code, error.detail, error.ref)
             return
+        if not self.ping_allowed():
+            return  # past CHAT_PING_LIMIT: dropped, like on room sockets
         await presence.touch(socket_id=self.socket_id)
         await self.send(wire.PONG)

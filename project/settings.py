@@ -292,3 +292,9 @@ FORM_RENDERER = "project.renderers.FormRenderer"
 
 # New rooms one user may create: at most N in any S seconds (staff: no limit).
 CHAT_ROOM_CREATE_LIMIT = os.environ.get("CHAT_ROOM_CREATE_LIMIT", "10/3600")
+# Per socket (realtime.throttle): `ping` frames beyond N in S seconds and
+# `typing` frames closer than the interval are dropped; history requests
+# draw rows from a bucket of N rows refilled in S seconds (past it they wait).
+CHAT_PING_LIMIT = os.environ.get("CHAT_PING_LIMIT", "10/10")
+CHAT_TYPING_INTERVAL = env_float("CHAT_TYPING_INTERVAL", 1.0)
+CHAT_HISTORY_BUDGET = os.environ.get("CHAT_HISTORY_BUDGET", "1000/5")

@@ -30,3 +30,35 @@ def socket_settings(app_configs: object = None, **kwargs: object) -> list[Error]
             )
         ]
     return []
+
+
+def _rate_problem(name: str) -> str | None:
+    count, _, seconds = str(getattr(settings, name, "")).partition("/")
+    try:
+        if int(count) >= 1 and 0 < float(seconds) < 10**9:
+            return None
+    except ValueError:
+        pass
+    return f"{name} must look like 'N/S' (N ≥ 1 per S > 0 seconds), got " + repr(
+        getattr(settings, name, None)
+    )
+
+
+@register()
+def throttle_settings(app_configs: object = None, **kwargs: object) -> list[Error]:
+    """The per-socket budgets of realtime.throttle (README, Security)."""
+    errors = [
+        Error(problem, id="realtime.E010")
+        for name in ("CHAT_PING_LIMIT", "CHAT_HISTORY_BUDGET")
+        if (problem := _rate_problem(name))
+    ]
+    interval = getattr(settings, "CHAT_TYPING_INTERVAL", None)
+    if not isinstance(interval, int | float) or not 0 <= interval < 3600:
+        errors.append(
+            Error(
+                f"CHAT_TYPING_INTERVAL must be seconds from 0 to 3600, got "
+                f"{interval!r}.",
+                id="realtime.E011",
+            )
+        )
+    return errors

@@ -28,3 +28,26 @@ def canary_timeout() -> float:
     """Seconds the canary's message may take to come back before it counts
     as a miss (PUBSUB_CANARY_TIMEOUT)."""
     return float(settings.PUBSUB_CANARY_TIMEOUT)
+
+
+def _rate(name: str) -> tuple[int, float]:
+    count, _, seconds = str(getattr(settings, name)).partition("/")
+    return int(count), float(seconds)
+
+
+def ping_limit() -> tuple[int, float]:
+    """`ping` frames one socket may send in a window (CHAT_PING_LIMIT "N/S",
+    realtime.throttle): each refreshes presence in Redis; more are dropped."""
+    return _rate("CHAT_PING_LIMIT")
+
+
+def typing_interval() -> float:
+    """Seconds between two forwarded `typing` frames of one socket
+    (CHAT_TYPING_INTERVAL; PROTOCOL.md 1.1 says one per second)."""
+    return float(settings.CHAT_TYPING_INTERVAL)
+
+
+def history_budget() -> tuple[int, float]:
+    """History rows one socket may pull: a bucket of N rows refilled in S
+    seconds (CHAT_HISTORY_BUDGET "N/S"); a bigger pull waits."""
+    return _rate("CHAT_HISTORY_BUDGET")

@@ -21,7 +21,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 
 from protocol import wire
-from realtime import codes, socketcap
+from realtime import codes, conf, socketcap, throttle
 from realtime.account_events import AccountWatcher
 from realtime.failures import is_outage, outage_log
 from realtime.outbound import LocalSocket
@@ -175,6 +175,14 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
 
     async def leave(self) -> None:
         """Give up presence and room subscriptions (idempotent)."""
+
+    def ping_allowed(self) -> bool:
+        """Whether this `ping` may refresh presence and get its pong
+        (CHAT_PING_LIMIT per socket; beyond it, pings are dropped)."""
+        pings = self.__dict__.get("pings")
+        if pings is None:
+            pings = self.pings = throttle.Window(*conf.ping_limit())
+        return pings.allow()
 
     async def claim_slot(self) -> bool:
         """One of the user's CHAT_MAX_SOCKETS_PER_USER slots (realtime.socketcap),

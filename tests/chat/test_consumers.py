@@ -267,14 +267,19 @@ async def test_resume_longer_than_500_is_cut_with_has_more(amake_user):
     await sock.close()
 
 
-async def test_typing_reaches_others_not_the_sender(amake_user):
+async def test_typing_reaches_others_not_the_sender(amake_user, settings):
+    settings.CHAT_TYPING_INTERVAL = 0.3
     ada, bob = await amake_user("ada"), await amake_user("bob")
     a, b = await open_room(ada), await open_room(bob)
     await a.send({"type": "typing", "active": True})
     frame = await b.recv_type("typing")
     assert frame["user"]["username"] == "ada" and frame["active"] is True
     assert frame["room"] == "general"
-    await a.send({"type": "typing", "active": True})  # throttled
+    # PROTOCOL.md 1.1: one per interval whatever its `active`.
+    await a.send({"type": "typing", "active": True})
+    await a.send({"type": "typing", "active": False})
+    assert await b.nothing(0.2)
+    await asyncio.sleep(0.1)
     await a.send({"type": "typing", "active": False})
     assert (await b.recv_type("typing"))["active"] is False
     assert await a.nothing()
