@@ -63,3 +63,24 @@ class ProfileView(LoginRequiredMixin, UpdateView):
     def form_valid(self, form):
         messages.success(self.request, _("Your display name was saved."))
         return super().form_valid(form)
+
+
+def admin_login(request, extra_context=None):
+    """/admin/login/ is the site's own login (allauth's, with its limits on
+    failed attempts per address and per account and address, counted in
+    Redis by every process), not the admin's second, unlimited form."""
+    from django.contrib.auth import REDIRECT_FIELD_NAME
+    from django.core.exceptions import PermissionDenied
+    from django.shortcuts import redirect
+    from django.urls import reverse
+    from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+
+    target = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        target = reverse("admin:index")
+    if request.user.is_authenticated:
+        if not request.user.is_staff:
+            raise PermissionDenied("This account may not use the admin.")
+        return redirect(target)
+    query = urlencode({REDIRECT_FIELD_NAME: target})
+    return redirect(f"{reverse('account_login')}?{query}")

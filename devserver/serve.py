@@ -52,7 +52,9 @@ def uvicorn_options(host: str, port: int) -> dict:
         # application's shutdown hooks (realtime.lifespan).
         "lifespan": "on",
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,
-        "proxy_headers": True,
+        # X-Forwarded-* are the application's to trust (TRUSTED_PROXIES):
+        # uvicorn's own default trusts 127.0.0.1 (README, Security).
+        "proxy_headers": False,
     }
 
 

@@ -11,11 +11,12 @@ django_asgi_app = get_asgi_application()
 
 from channels.layers import get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.core import checks  # noqa: E402
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
 from accounts.handshake import SocketAuthMiddleware  # noqa: E402
+from project.origins import SameOriginValidator  # noqa: E402
+from project.proxies import TrustedProxies  # noqa: E402
 from project.routing import websocket_urlpatterns  # noqa: E402
 from realtime.lifespan import lifespan_app  # noqa: E402
 
@@ -31,13 +32,15 @@ get_channel_layer()
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # TRUSTED_PROXIES first: who the client is and whether it came over
+        # TLS decide everything after (project.proxies).
+        "http": TrustedProxies(django_asgi_app),
         # SIGTERM: what the process must finish before it exits.
         "lifespan": lifespan_app,
-        # Outermost: a socket from a foreign (or missing) Origin is refused
-        # before the session is even loaded.
-        "websocket": AllowedHostsOriginValidator(
-            SocketAuthMiddleware(URLRouter(websocket_urlpatterns))
+        # A socket from a foreign (or missing) Origin is refused before the
+        # session is even loaded (project.origins: scheme, host and port).
+        "websocket": TrustedProxies(
+            SameOriginValidator(SocketAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

@@ -298,3 +298,24 @@ CHAT_ROOM_CREATE_LIMIT = os.environ.get("CHAT_ROOM_CREATE_LIMIT", "10/3600")
 CHAT_PING_LIMIT = os.environ.get("CHAT_PING_LIMIT", "10/10")
 CHAT_TYPING_INTERVAL = env_float("CHAT_TYPING_INTERVAL", 1.0)
 CHAT_HISTORY_BUDGET = os.environ.get("CHAT_HISTORY_BUDGET", "1000/5")
+# Content-Security-Policy, Permissions-Policy and no-store (project.headers;
+# after WhiteNoise, so static files keep their caching headers).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
+    "project.headers.security_headers",
+)
+CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
+# Addresses or networks of our own reverse proxies; only their
+# X-Forwarded-For / X-Forwarded-Proto count (project.proxies). Default: none.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+# allauth's rate-limit counters in Redis, shared by every process
+# (project.cache); its per-account login limit counted per account and
+# client address, so nobody can lock another user out (accounts.adapters).
+CACHES = {
+    "default": {
+        "BACKEND": "project.cache.SiteRedisCache",
+        "LOCATION": "redis://site-redis-settings",  # the real one: REDIS_URL
+        "KEY_PREFIX": "cache",
+    }
+}
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"

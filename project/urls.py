@@ -3,7 +3,7 @@ from django.urls import include, path, re_path
 from django.views.decorators.cache import cache_page
 from django.views.i18n import JavaScriptCatalog
 
-from accounts.views import LoginView, ProfileView, account_status
+from accounts.views import LoginView, ProfileView, account_status, admin_login
 from project import errors
 from project.api import api
 from project.api import not_found as api_not_found
@@ -16,6 +16,8 @@ javascript_catalog = cache_page(3600)(JavaScriptCatalog.as_view())
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Before the admin's own: one login form, with allauth's limits.
+    path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", javascript_catalog, name="javascript-catalog"),

@@ -22,3 +22,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Likewise on PostgreSQL: two runs at once (CI beside a developer) each
     # get a test database of their own.
     DATABASES["default"]["TEST"] = {"NAME": f"test_chat_{os.getpid()}"}
+
+# The suite's sockets send Origin http://localhost (tests/helpers/sockets.py)
+# to servers on 127.0.0.1:<port>: trusted here, as a deployment would list
+# another origin of its own (project.origins).
+CSRF_TRUSTED_ORIGINS = ["http://localhost"]
