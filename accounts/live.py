@@ -12,7 +12,7 @@ import logging
 from asgiref.sync import async_to_sync
 from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
 from accounts.models import User
@@ -32,9 +32,28 @@ def _send(event: dict) -> None:
         logger.exception("Could not tell live sockets of %s", event["type"])
 
 
+# What a live socket's session depends on (accounts.sessions): any other
+# change (a display name) needs no re-check, and a profile-save loop once
+# made every socket of the user read the database for each save.
+SESSION_FIELDS = ("is_active", "password")
+
+
+@receiver(pre_save, sender=User, dispatch_uid="accounts.live.user_saving")
+def _user_saving(sender, instance: User, **kwargs) -> None:
+    update_fields = kwargs.get("update_fields")
+    if instance.pk is None or (
+        update_fields is not None and not set(update_fields) & set(SESSION_FIELDS)
+    ):
+        instance._session_fields_changed = False
+        return
+    before = User.objects.filter(pk=instance.pk).values_list(*SESSION_FIELDS).first()
+    now = tuple(getattr(instance, name) for name in SESSION_FIELDS)
+    instance._session_fields_changed = before != now
+
+
 @receiver(post_save, sender=User, dispatch_uid="accounts.live.user_saved")
 def _user_saved(sender, instance: User, created: bool, **kwargs) -> None:
-    if created or kwargs.get("update_fields") == frozenset({"last_login"}):
+    if created or not getattr(instance, "_session_fields_changed", True):
         return
     # Any save may have deactivated the user or changed the password: each
     # socket of the user checks its own session again, after the commit.

@@ -3,8 +3,7 @@ rule and the session check that account events ask for."""
 
 from __future__ import annotations
 
-from channels.db import database_sync_to_async
-
+from accounts.rechecks import shared_check
 from accounts.sessions import session_is_valid
 from realtime.sockets import JsonSocket
 
@@ -22,7 +21,9 @@ class UserSocket(JsonSocket):
         return True
 
     async def session_still_valid(self) -> bool:
-        return await database_sync_to_async(session_is_valid)(
-            session_key=self.scope["session"].session_key,
-            user_id=self.scope["user"].pk,
+        key = self.scope["session"].session_key
+        user_id = self.scope["user"].pk
+        return await shared_check(
+            (user_id, key),
+            lambda: session_is_valid(session_key=key, user_id=user_id),
         )

@@ -20,6 +20,7 @@ from channels.db import database_sync_to_async
 
 from chat import store
 from chat.models import Message, Room
+from realtime import metrics
 
 MAX_BATCH = 200
 
@@ -36,9 +37,10 @@ class Writer:
             batch = self.pending[:MAX_BATCH]
             del self.pending[:MAX_BATCH]
             try:
-                results = await database_sync_to_async(store.messages_create)(
-                    [draft for draft, _ in batch]
-                )
+                with metrics.DB_SECONDS.time():
+                    results = await database_sync_to_async(store.messages_create)(
+                        [draft for draft, _ in batch]
+                    )
             except Exception as error:
                 results = [error] * len(batch)
             for (_, future), result in zip(batch, results, strict=True):

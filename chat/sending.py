@@ -23,6 +23,7 @@ from chat import broadcast, ingest, ratelimit, selectors
 from chat.models import Room
 from chat.serializers import message_dict
 from protocol import wire
+from realtime import metrics
 from realtime.failures import Unavailable
 from realtime.outbox import send_or_later
 
@@ -71,12 +72,14 @@ async def message_send(*, room: Room, author, body: str, client_id: str | None) 
     if not created:
         await _release(author.id, token)  # a retry does not count
         return Sent(wire.message(message_dict(message)), created=False)
+    metrics.MESSAGES_STORED.inc()
     # Stored: if Redis is away the outbox broadcasts it once Redis is back
     # (and the room's relays repair the gap by seq meanwhile); the sender is
     # told `unavailable` and a retry with its client_id gets the message.
     frame = await send_or_later(broadcast.message_created, message=message)
     if frame is None:
         raise Unavailable("stored, broadcast delayed")
+    metrics.MESSAGES_BROADCAST.inc()
     return Sent(frame, created=True)
 
 

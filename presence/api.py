@@ -24,6 +24,7 @@ from presence.local import Socket
 from presence.publish import publish
 from protocol import wire
 from protocol.wire import UserRef, user_ref
+from realtime import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +181,8 @@ async def sweep() -> int:
     """Remove expired connections of every room and the site, broadcasting
     their leaves; returns how many connections were removed."""
     removed, leaves = await store.sweep_all()
+    metrics.PRESENCE_SWEEPS.inc()
+    metrics.PRESENCE_SWEPT.inc(removed)
     await _broadcast("presence.leave", leaves)
     return removed
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from presence import conf
 from protocol.wire import UserRef
+from realtime import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +98,8 @@ async def _beat(current: Registry, tick: Callable[[], Awaitable[object]]) -> Non
         if not current.sockets:
             break
         try:
-            await tick()
+            with metrics.REDIS_SECONDS.time():
+                await tick()
         except asyncio.CancelledError:
             raise
         except Exception as error:

@@ -21,6 +21,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import django_auth
 
 from project.api_errors import plain_error
+from realtime import metrics
 from realtime.failures import is_outage, outage_log
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     suspicious, 500 (logged once, without the body) for a bug."""
     if is_outage(exc):
         outage_log.warning(f"{request.method} {request.path}", exc)
+        metrics.OUTAGES.inc()
         response = api.create_response(
             request, {"detail": "Temporarily unavailable; retry soon."}, status=503
         )

@@ -319,3 +319,12 @@ CACHES = {
     }
 }
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+# GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset,
+# it answers nobody (project.monitoring).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# LOG_FORMAT=json: every log line (Django's, ours, uvicorn's) as one JSON
+# object (project.logs); never with a message body.
+if os.environ.get("LOG_FORMAT", "text").strip().lower() == "json":
+    from project.logs import json_logging
+
+    LOGGING = json_logging(LOGGING)

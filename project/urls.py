@@ -8,6 +8,7 @@ from project import errors
 from project.api import api
 from project.api import not_found as api_not_found
 from project.health import healthz
+from project.monitoring import metrics_view
 
 # The client's translations (locale/*/djangojs.po) change only with a
 # deployment: cached for an hour. Pages ask for /jsi18n/?lang=<code>, so a
@@ -16,6 +17,7 @@ javascript_catalog = cache_page(3600)(JavaScriptCatalog.as_view())
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     # Before the admin's own: one login form, with allauth's limits.
     path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),

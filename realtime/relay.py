@@ -138,6 +138,17 @@ class Relays(Generic[R]):
 _every_kind: weakref.WeakSet[Relays] = weakref.WeakSet()
 
 
+def backlog() -> int:
+    """Frames waiting for slow sockets of the running loop (/metrics)."""
+    return sum(
+        len(member.queue or ())
+        for kind in list(_every_kind)
+        for relay in list(kind.current().values())
+        for member in list(relay.members)
+        if isinstance(member, LocalSocket)
+    )
+
+
 def has_relays() -> bool:
     """Whether the running loop has any relay, of any kind."""
     return any(kind.current() for kind in _every_kind)

@@ -21,7 +21,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 
 from protocol import wire
-from realtime import codes, conf, socketcap, throttle
+from realtime import codes, conf, metrics, socketcap, throttle
 from realtime.account_events import AccountWatcher
 from realtime.failures import is_outage, outage_log
 from realtime.outbound import LocalSocket
@@ -105,6 +105,7 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
             if not is_outage(error):
                 raise
             outage_log.warning(self.describe(), error)
+            metrics.OUTAGES.inc()
             await self.send_error(
                 "unavailable",
                 "The server cannot do this right now; retry soon.",
@@ -118,11 +119,14 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
         `unavailable`, and the socket closes with 1011. Other sockets go on."""
         if is_outage(error):  # e.g. a handshake while Redis is down
             outage_log.warning(self.describe(), error)
+            metrics.OUTAGES.inc()
         else:
             logger.error("Socket failed: %s", self.describe(), exc_info=error)
+            metrics.SOCKET_FAILURES.inc()
         if self.__dict__.get("ended"):
             return
         frame = self.__dict__.get("frame")
+        metrics.error_sent("unavailable")
         with contextlib.suppress(Exception):
             if not self.__dict__.get("accepted"):
                 await self.accept()
@@ -143,7 +147,13 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
         return f"user={user_id} path={self.scope.get('path')}"
 
     async def accept(self, subprotocol=None, headers=None) -> None:
-        self.accepted = True
+        if not self.__dict__.get("accepted"):
+            self.accepted = True
+            # "room" for RoomConsumer, "presence" for PresenceConsumer.
+            self.kind = metrics.SOCKETS.labels(
+                kind=type(self).__name__.removesuffix("Consumer").lower()
+            )
+            self.kind.inc()
         await super().accept(subprotocol, headers)
 
     async def dispatch(self, message: dict) -> None:
@@ -171,6 +181,7 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
                 await self.close_with(codes.FLOODING)
                 return
             errors.append(now)
+        metrics.error_sent(code)
         await self.send(wire.error(code, detail, ref))
 
     async def leave(self) -> None:
@@ -217,6 +228,7 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
             return
         # Leave now rather than on the disconnect that follows: the others
         # must see the leave even if that disconnect never comes.
+        metrics.socket_closed(code)
         await self._end()
         await self.close(code)
 
@@ -234,6 +246,9 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
         # cleanup); each step is idempotent, and one that fails (Redis down)
         # must not skip the next: what Redis keeps then expires by itself.
         self.ended = True
+        kind = self.__dict__.pop("kind", None)
+        if kind is not None:
+            kind.dec()
         for step in (self.unwatch_account, self.leave, self._release_slot):
             try:
                 await step()
