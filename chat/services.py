@@ -14,7 +14,7 @@ from django.utils.text import slugify
 
 from chat import broadcast, seqs
 from chat.models import Message, MessageEdit, Reaction, Room, slug_validator
-from protocol.limits import MAX_ROOM_NAME, MAX_SLUG
+from protocol.limits import MAX_ROOM_NAME, MAX_SLUG, has_surrogates
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -95,7 +95,7 @@ def _users_named(usernames: list[str], field: str) -> list:
     """The users with these usernames; ValidationError names the unknown ones."""
     wanted = list(dict.fromkeys(usernames))
     # NUL cannot be in a username, and PostgreSQL rejects it in a query.
-    lookup = [name for name in wanted if "\x00" not in name]
+    lookup = [n for n in wanted if "\x00" not in n and not has_surrogates(n)]
     users = {
         u.username: u for u in get_user_model().objects.filter(username__in=lookup)
     }
@@ -114,6 +114,14 @@ def _clean_room_fields(name: str, slug: str | None) -> tuple[str, str]:
         errors["name"] = [f"Give the room a name of 1 to {MAX_ROOM_NAME} characters."]
     elif "\x00" in name:
         errors["name"] = ["The name must not contain NUL characters."]
+    elif not name.replace(" ", "").isprintable() or has_surrogates(name):
+        # Control characters, newlines, bidi overrides and zero-width
+        # characters let a name pass for another or break the layout
+        # (#17: impersonation); display names follow the same rule.
+        errors["name"] = [
+            "Use letters, digits, spaces and punctuation only (no control, "
+            "direction or invisible characters)."
+        ]
     if slug is None:
         if "name" not in errors:
             slug = slugify(name).lower()[:MAX_SLUG].strip("-_")
