@@ -25,7 +25,7 @@ from chat.serializers import message_dict
 from protocol import wire
 from realtime import metrics
 from realtime.failures import Unavailable
-from realtime.outbox import send_or_later
+from realtime.outbox import DEFERRED, send_or_later
 
 
 class RateLimited(Exception):
@@ -77,7 +77,7 @@ async def message_send(*, room: Room, author, body: str, client_id: str | None) 
     # (and the room's relays repair the gap by seq meanwhile); the sender is
     # told `unavailable` and a retry with its client_id gets the message.
     frame = await send_or_later(broadcast.message_created, message=message)
-    if frame is None:
+    if frame is DEFERRED:
         raise Unavailable("stored, broadcast delayed")
     metrics.MESSAGES_BROADCAST.inc()
     return Sent(frame, created=True)
@@ -101,5 +101,5 @@ async def message_change(*, room: Room, user, change: Callable[[], str | None]) 
         sent = await send_or_later(
             broadcast.message_changed, room_id=room.pk, frame=frame
         )
-        if sent is None:
+        if sent is DEFERRED:
             raise Unavailable("changed, broadcast delayed")

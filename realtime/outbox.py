@@ -98,9 +98,12 @@ class Outbox:
 outbox = Outbox()
 
 
+DEFERRED = object()  # what send_or_later returns for a send left to the outbox
+
+
 async def send_or_later(send: Send, **kwargs: Any) -> Any:
     """`send(**kwargs)` now and its result; on an outage, hand it to the
-    outbox and return None (it waits for Redis)."""
+    outbox and return DEFERRED (it waits for Redis)."""
     try:
         return await asyncio.wait_for(send(**kwargs), SEND_TIMEOUT)
     except Exception as error:
@@ -113,4 +116,4 @@ async def send_or_later(send: Send, **kwargs: Any) -> Any:
             error,
         )
         outbox.put(send, kwargs)
-        return None
+        return DEFERRED
