@@ -19,16 +19,18 @@ from accounts.models import User
 from protocol import events
 from realtime import codes
 from realtime.account_events import send_event, session_digest
+from realtime.outbox import send_or_later
 
 logger = logging.getLogger(__name__)
 
 
 def _send(event: dict) -> None:
     try:
-        async_to_sync(send_event)(event)
+        # Redis away: the outbox sends it once Redis answers.
+        async_to_sync(send_or_later)(send_event, event=event)
     except Exception:
-        # A save or a logout must not fail because Redis is away; sockets
-        # then end with their session at the next handshake instead.
+        # A save or a logout must not fail on the way to live sockets;
+        # they then end with their session at the next handshake instead.
         logger.exception("Could not tell live sockets of %s", event["type"])
 
 
@@ -48,7 +50,9 @@ def _user_saving(sender, instance: User, **kwargs) -> None:
         return
     before = User.objects.filter(pk=instance.pk).values_list(*SESSION_FIELDS).first()
     now = tuple(getattr(instance, name) for name in SESSION_FIELDS)
-    instance._session_fields_changed = before != now
+    # Any save of an inactive user too: it may follow a queryset.update()
+    # that deactivated them without signals (sockets must still close).
+    instance._session_fields_changed = before != now or not instance.is_active
 
 
 @receiver(post_save, sender=User, dispatch_uid="accounts.live.user_saved")

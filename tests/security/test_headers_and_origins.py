@@ -35,7 +35,7 @@ def directives(policy: str) -> dict[str, list[str]]:
 def test_pages_and_json_carry_csp_permissions_policy_and_no_store(signup, server):
     alice = signup()
     http = alice.http()
-    for path in ("/", "/api/rooms/", "/accounts/profile/"):
+    for path in ("/rooms/", "/api/rooms/", "/accounts/profile/"):
         response = http.get(path)
         assert response.status_code == 200, path
         csp = directives(response.headers["content-security-policy"])
