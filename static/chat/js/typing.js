@@ -5,11 +5,16 @@ import { gettext, interpolate } from "./i18n.js";
 const REFRESH_MS = 2000; // resend active:true at most this often
 const IDLE_MS = 3000; // then active:false after this long without input
 const SHOWN_MS = 5000; // an incoming indicator fades without a refresh
+// PROTOCOL.md 1.1: the server forwards at most one typing frame per second
+// of a socket, whatever its `active`, and drops the others.
+const SPACING_MS = 1100;
 
 /** Tells the room that the reader is typing. send(active) sends a frame. */
 export class TypingSender {
   constructor(send) {
-    this.send = send;
+    this.rawSend = send;
+    this.lastAny = 0;
+    this.trailing = null;
     this.active = false;
     this.lastSent = 0;
     this.idleTimer = null;
@@ -32,6 +37,19 @@ export class TypingSender {
     this.idleTimer = setTimeout(() => this.stop(), IDLE_MS);
   }
 
+  /** `active` now, or, within SPACING_MS of the last frame, as soon as a
+   * frame is allowed (only the latest state is sent then). */
+  send(active) {
+    clearTimeout(this.trailing);
+    const wait = this.lastAny + SPACING_MS - Date.now();
+    if (wait > 0) {
+      this.trailing = setTimeout(() => this.send(active), wait);
+      return true;
+    }
+    this.lastAny = Date.now();
+    return this.rawSend(active);
+  }
+
   /** The reader sent or went idle. */
   stop() {
     clearTimeout(this.idleTimer);
@@ -42,6 +60,7 @@ export class TypingSender {
   /** A new socket knows nothing of the old one's state. */
   reset() {
     clearTimeout(this.idleTimer);
+    clearTimeout(this.trailing);
     this.active = false;
   }
 }
