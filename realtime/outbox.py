@@ -105,7 +105,9 @@ async def send_or_later(send: Send, **kwargs: Any) -> Any:
     """`send(**kwargs)` now and its result; on an outage, hand it to the
     outbox and return DEFERRED (it waits for Redis)."""
     try:
-        return await asyncio.wait_for(send(**kwargs), SEND_TIMEOUT)
+        # No wait_for here (a task per message): the layer's connections
+        # time out by themselves (realtime.redis_options).
+        return await send(**kwargs)
     except Exception as error:
         if not is_outage(error):
             raise
