@@ -250,16 +250,14 @@ class RoomConsumer(UserSocket):
             raise FrameError("bad_request", str(error), ref) from None
 
     async def _history(self, limit: int, **where: int) -> tuple[list, bool]:
-        # Rows, not frames, are what costs: one socket pulls at most
-        # CHAT_HISTORY_BUDGET rows; a bigger pull waits for the bucket.
-        rows = self.__dict__.get("rows")
-        if rows is None:
-            rows = self.rows = throttle.RowBucket(*realtime_conf.history_budget())
-        await rows.take(limit)
+        # Rows cost, not frames: a socket pulls CHAT_HISTORY_BUDGET, more waits.
+        if "rows" not in self.__dict__:
+            self.rows = throttle.RowBucket(*realtime_conf.history_budget())
+        await self.rows.take(limit)
         messages, has_more = await database_sync_to_async(selectors.message_history)(
             room=self.room, limit=limit, **where
         )
-        rows.refund(limit - len(messages))
+        self.rows.refund(limit - len(messages))
         return messages, has_more
 
     async def on_history_before(self, frame: Frame) -> None:
