@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 
 from protocol.limits import MAX_DISPLAY_NAME
 from protocol.wire import UserRef, user_ref
@@ -13,6 +14,13 @@ class User(AbstractUser):
         blank=True,
         help_text="Shown beside your messages; your username when empty.",
     )
+
+    class Meta(AbstractUser.Meta):
+        indexes = [
+            # Usernames that people type (members, bans, direct messages,
+            # mentions) are matched case-insensitively (accounts.usernames).
+            models.Index(Lower("username"), name="accounts_user_username_lower"),
+        ]
 
     @property
     def shown_name(self) -> str:

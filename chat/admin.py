@@ -11,21 +11,36 @@ from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
 
+from accounts.admin import UserAdmin
+from accounts.models import User
 from chat import broadcast, services
-from chat.models import Message, Room
+from chat.models import Membership, Message, Room
 from chat.search.service import backend
 from chat.search.terms import parse_query
 
 
+class MembershipInline(admin.TabularInline):
+    """A room's members. Removing one here acts at once: their sockets of a
+    private room close and their site sockets hear room.removed (chat.live)."""
+
+    model = Membership
+    extra = 0
+    fields = ("user", "muted", "last_read", "joined_at")
+    readonly_fields = ("joined_at",)
+    # Autocomplete, not a select: that would render every user.
+    autocomplete_fields = ("user",)
+    show_change_link = False
+
+
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
-    list_display = ("slug", "name", "private", "owner", "last_seq", "created_at")
-    list_filter = ("private",)
+    list_display = ("slug", "name", "kind", "owner", "last_seq", "created_at")
+    list_filter = ("kind",)
     list_select_related = ("owner",)
     search_fields = ("slug", "name", "owner__username")
-    # Autocomplete, not filter_horizontal: that would render every user.
-    autocomplete_fields = ("owner", "members", "banned")
+    autocomplete_fields = ("owner", "banned")
     readonly_fields = ("last_seq", "rev", "created_at")
+    inlines = (MembershipInline,)
     show_full_result_count = False
 
     def save_related(self, request, form, formsets, change) -> None:
@@ -135,3 +150,31 @@ class MessageAdmin(admin.ModelAdmin):
                 continue
             count += 1
         self.message_user(request, f"Deleted {count} message(s).", messages.SUCCESS)
+
+
+class RoomsOfUserInline(admin.TabularInline):
+    """The rooms a user is a member of, on the user's page."""
+
+    model = Membership
+    fk_name = "user"
+    extra = 0
+    fields = ("room", "muted", "last_read", "joined_at")
+    readonly_fields = ("room", "joined_at")
+    verbose_name = "room"
+    verbose_name_plural = "rooms (memberships)"
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # add members on the room's page, where the room is known
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("room")
+
+
+# The user's page gains their rooms; accounts knows nothing of chat, so the
+# inline is added here (imports flow chat -> accounts).
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class ChatUserAdmin(UserAdmin):
+    inlines = (*UserAdmin.inlines, RoomsOfUserInline)

@@ -8,7 +8,7 @@ report Room.online are async because presence is read from Redis.
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Literal
 
 from asgiref.sync import sync_to_async
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +17,7 @@ from ninja import Field, Path, Query, Router, Schema
 from pydantic import StrictBool, StrictStr
 from redis.exceptions import RedisError
 
-from chat import ratelimit, selectors, serializers, services
+from chat import ratelimit, roomviews, selectors, serializers, services
 from chat.models import Message, Room
 from presence import api as presence
 from protocol.limits import (
@@ -40,11 +40,22 @@ RoomSlug = Annotated[str, Path(..., examples=["general"])]
 
 
 class RoomOut(Schema):
+    """PROTOCOL.md Room, as the viewer sees it (chat.roomviews)."""
+
     slug: str
     name: str
     private: bool
     owner: UserRefOut | None
     online: int
+    kind: Literal["public", "private", "direct"]
+    description: str
+    member: bool
+    last_seq: int = Field(ge=0)
+    last_read: int = Field(ge=0)
+    unread: int = Field(ge=0)
+    mentions: int = Field(ge=0)
+    muted: bool
+    peer: UserRefOut | None
 
 
 class RoomsOut(Schema):
@@ -71,6 +82,7 @@ class MessageOut(Schema):
     edited_at: str | None = Field(json_schema_extra={"format": "date-time"})
     rev: int
     reactions: list[ReactionOut]
+    mentions: list[int]
 
 
 class HistoryOut(Schema):
@@ -116,17 +128,20 @@ async def _online(rooms: list[Room]) -> dict[int, int]:
         return {}
 
 
-async def _room_out(room: Room) -> dict:
-    online = await _online([room])
-    return serializers.room_dict(room, online.get(room.pk, 0))
+async def room_out(room: Room, user) -> dict:
+    """The Room of every answer that returns one, as `user` sees it."""
+    view = await sync_to_async(roomviews.room_view)(room.pk, user)
+    online = await _online([view])
+    return roomviews.room_dict(view, online.get(view.pk, 0))
 
 
 @router.get("/rooms/", response={200: RoomsOut, 403: DetailOut})
 async def list_rooms(request: HttpRequest):
-    """Rooms the user can see: public ones and their private ones."""
-    rooms = await sync_to_async(selectors.rooms_visible_to)(request.auth)
+    """Rooms the user can see: public ones and those they are a member of
+    (private and direct), never one they are banned from."""
+    rooms = await sync_to_async(roomviews.visible_rooms)(request.auth)
     online = await _online(rooms)
-    return {"rooms": [serializers.room_dict(r, online.get(r.pk, 0)) for r in rooms]}
+    return {"rooms": [roomviews.room_dict(r, online.get(r.pk, 0)) for r in rooms]}
 
 
 @router.post(
@@ -162,7 +177,7 @@ async def create_room(request: HttpRequest, payload: RoomIn):
         if isinstance(error, services.SlugTaken):
             return 409, {"errors": {"slug": [str(error)]}}
         return 400, {"errors": error.message_dict}
-    return 201, await _room_out(room)
+    return 201, await room_out(room, request.auth)
 
 
 @router.get(
@@ -248,7 +263,7 @@ async def add_member(request: HttpRequest, slug: RoomSlug, payload: UsernameIn):
     result = await sync_to_async(_moderate)(slug, user, add)
     if isinstance(result, tuple):
         return result
-    return 200, await _room_out(result)
+    return 200, await room_out(result, user)
 
 
 @router.post("/rooms/{slug}/bans/", response=MODERATION_RESPONSES)
@@ -263,7 +278,7 @@ async def ban_user(request: HttpRequest, slug: RoomSlug, payload: UsernameIn):
     result = await sync_to_async(_moderate)(slug, user, ban)
     if isinstance(result, tuple):
         return result
-    return 200, await _room_out(result)
+    return 200, await room_out(result, user)
 
 
 @router.delete(

@@ -17,8 +17,9 @@ class ChatConfig(AppConfig):
     verbose_name = "Chat"
 
     def ready(self) -> None:
-        # Imported here: registers the system checks.
-        from chat import checks, ingest  # noqa: F401
+        # Imported here: registers the system checks and chat.live's signal
+        # receivers.
+        from chat import checks, ingest, live  # noqa: F401
         from realtime import lifespan
 
         # SIGTERM: store what was accepted before the process exits.

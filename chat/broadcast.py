@@ -9,6 +9,7 @@ services through `after_commit` once their transaction commits.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -16,6 +17,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from chat import activity
 from chat.models import Message
 from chat.serializers import message_dict
 from protocol import events, wire
@@ -29,10 +31,16 @@ logger = logging.getLogger(__name__)
 
 
 async def message_created(message: Message) -> str:
-    """The stored message to its room; returns the `message` frame."""
+    """The stored message to its room, and its activity to members' site
+    sockets, mentioned users and the sender's other sockets (chat.activity);
+    returns the `message` frame."""
     frame = wire.message(message_dict(message))
-    await get_channel_layer().group_send(
-        room_group(message.room_id), events.chat_message(seq=message.seq, frame=frame)
+    await asyncio.gather(
+        get_channel_layer().group_send(
+            room_group(message.room_id),
+            events.chat_message(seq=message.seq, frame=frame),
+        ),
+        activity.message_stored(message),
     )
     return frame
 
@@ -57,6 +65,23 @@ async def typing(*, room_id: int, slug: str, user: UserRef, active: bool) -> Non
     frame = wire.typing(room=slug, user=user, active=active)
     await get_channel_layer().group_send(
         room_group(room_id), events.chat_typing(user_id=user["id"], frame=frame)
+    )
+
+
+async def room_recheck(*, room_id: int) -> None:
+    """Who may open the room changed: its sockets that may not stay close."""
+    await get_channel_layer().group_send(room_group(room_id), events.room_recheck())
+
+
+async def room_updated(*, room_id: int, slug: str, name: str, description: str) -> None:
+    """The new name and description to the room and to its members' site
+    sockets (their room lists show the name)."""
+    frame = wire.room_updated(room=slug, name=name, description=description)
+    await asyncio.gather(
+        get_channel_layer().group_send(
+            room_group(room_id), events.room_changed(room_id=room_id, frame=frame)
+        ),
+        activity.room_changed(room_id=room_id, frame=frame),
     )
 
 

@@ -14,6 +14,7 @@ def chat_settings(app_configs: object = None, **kwargs: object) -> list[Error]:
     for read, check_id in (
         (conf.rate_limit, "chat.E001"),
         (conf.room_create_limit, "chat.E002"),
+        (conf.invite_limit, "chat.E003"),
     ):
         try:
             read()

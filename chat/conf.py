@@ -45,3 +45,9 @@ def rate_limit() -> tuple[int, float]:
 def room_create_limit() -> tuple[int, float]:
     """CHAT_ROOM_CREATE_LIMIT as (rooms, seconds): rooms one user may create."""
     return _rate("CHAT_ROOM_CREATE_LIMIT", "rooms")
+
+
+def invite_limit() -> tuple[int, float]:
+    """CHAT_INVITE_LIMIT as (rooms, seconds): how many private rooms others
+    may add one user to in that window (chat.invites)."""
+    return _rate("CHAT_INVITE_LIMIT", "private rooms")

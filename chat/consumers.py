@@ -13,7 +13,16 @@ from channels.db import database_sync_to_async
 from django.core.exceptions import PermissionDenied
 
 from accounts.sockets import UserSocket
-from chat import broadcast, edits, fanout, reactions, selectors, sending
+from chat import (
+    broadcast,
+    edits,
+    fanout,
+    memberships,
+    reactions,
+    reads,
+    selectors,
+    sending,
+)
 from chat.frames import Frame, FrameError, parse_frame
 from chat.models import Message
 from chat.serializers import message_dict
@@ -29,6 +38,7 @@ from protocol.limits import (
 from realtime import codes, throttle
 from realtime import conf as realtime_conf
 from realtime.outbound import LocalSocket
+from realtime.user_events import UserEvents
 
 
 def _history_frame(room_slug: str, messages: list, has_more: bool, **echo) -> str:
@@ -84,10 +94,12 @@ def _first_history(*, room, after: int | None, rev: int | None) -> tuple[str, in
     return frame, max(newest, snapshot)
 
 
-class RoomConsumer(UserSocket):
+class RoomConsumer(UserEvents, UserSocket):
     room = None
     local: LocalSocket | None = None
     restarting = False
+    is_member = False
+    watching_user = False
 
     # --- lifecycle ---------------------------------------------------------
 
@@ -111,6 +123,7 @@ class RoomConsumer(UserSocket):
         if not await self.claim_slot():
             return
         self.room = room
+        self.is_member = room.is_member
         self.user_ref = self.user.ref()
         await self.accept()
         await self.watch_account()
@@ -120,6 +133,9 @@ class RoomConsumer(UserSocket):
         # The relay's Room: one instance per room in the process, not per socket.
         self.relay = await fanout.join(room, self.local)
         self.room = self.relay.room
+        # Read markers of all the user's rooms, and this membership's changes.
+        await self.watch_user_events()
+        self.watching_user = True
         await presence.connect(
             socket_id=self.socket_id, user=self.user_ref, room_id=room.id
         )
@@ -157,6 +173,9 @@ class RoomConsumer(UserSocket):
         await self.close(close_code)
 
     async def leave(self) -> None:
+        if self.watching_user:
+            self.watching_user = False
+            await self.unwatch_user_events()
         if self.local is not None:
             await fanout.leave(self.room, self.local)
         if self.room is not None:
@@ -166,6 +185,16 @@ class RoomConsumer(UserSocket):
 
     def kick_room_id(self) -> int | None:
         return self.room.id
+
+    # --- the user's events (realtime.user_events) -----------------------------
+
+    async def user_frame(self, event: dict) -> None:
+        if not event["site_only"]:
+            await self.local.push(event["frame"])
+
+    async def user_membership(self, event: dict) -> None:
+        if event["room_id"] == self.room.id:
+            self.is_member = event["member"]
 
     # --- client frames -----------------------------------------------------
 
@@ -180,6 +209,15 @@ class RoomConsumer(UserSocket):
 
     async def on_message_send(self, frame: Frame) -> None:
         client_id = frame.fields["client_id"]
+        if not self.is_member:
+            # Sending in a public room joins it (PROTOCOL.md 1.1); in any
+            # other room a non-member is on the way out (chat.fanout's recheck).
+            if self.room.private:
+                raise FrameError("forbidden", "You are not a member here.", client_id)
+            await database_sync_to_async(memberships.add)(
+                room=self.room, user=self.user
+            )
+            self.is_member = True
         try:
             sent = await sending.message_send(
                 room=self.room,
@@ -282,6 +320,16 @@ class RoomConsumer(UserSocket):
             room_id=self.room.id, slug=self.room.slug, user=self.user_ref, active=active
         )
 
+    async def on_read(self, frame: Frame) -> None:
+        result = await database_sync_to_async(reads.mark_read)(
+            room=self.room, user=self.user, seq=frame.fields["seq"]
+        )
+        if result is None:
+            raise FrameError("forbidden", "Only members have a read marker here.")
+        state, moved = result
+        if moved:
+            await reads.announce(self.user.pk, state)
+
     async def on_ping(self, frame: Frame) -> None:
         if not self.ping_allowed():
             return  # each costs Redis commands; past CHAT_PING_LIMIT, dropped
@@ -296,5 +344,6 @@ class RoomConsumer(UserSocket):
         "history.before": on_history_before,
         "history.after": on_history_after,
         "typing": on_typing,
+        "read": on_read,
         "ping": on_ping,
     }

@@ -13,14 +13,16 @@ closed with 1013 and resumes with ?after=<seq>).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from channels.db import database_sync_to_async
 
+from chat import selectors
 from chat.delivery import OrderedDelivery, room_heads, room_last_seq
 from chat.models import Room
-from realtime import canary
+from realtime import canary, codes
 from realtime.groups import room_group
 from realtime.outbound import LocalSocket, encode_text
 from realtime.presence_fan import PresenceFan
@@ -29,6 +31,7 @@ from realtime.relay import GroupRelay, Relays, fan
 T = TypeVar("T")
 # Events after which a room's history reads the same.
 UNCHANGING = frozenset({"chat.typing", "presence.changes"})
+logger = logging.getLogger(__name__)
 
 
 class RoomRelay(GroupRelay):
@@ -64,6 +67,7 @@ class RoomRelay(GroupRelay):
         failed = future.cancelled() or future.exception() is not None
         if failed and self.history is future:
             self.history = None  # the next socket reads again
+        self.rechecks: set[asyncio.Task] = set()
 
     async def subscribed(self) -> None:
         # Read after subscribing: anything newer arrives as an event.
@@ -86,11 +90,32 @@ class RoomRelay(GroupRelay):
             await self.ordered.deliver(event["seq"], event["frame"])
         elif kind == "chat.typing":
             await self._fan(event["frame"], skip_user=event["user_id"])
-        elif kind == "chat.change":
+        elif kind in ("chat.change", "room.changed"):
             await self._fan(event["frame"])
         elif kind == "presence.changes":
             for change, user in event["changes"]:
                 self.presence.add(change, user)
+        elif kind == "room.recheck":
+            # In a task: the room's messages keep flowing meanwhile.
+            task = asyncio.ensure_future(self._recheck())
+            self.rechecks.add(task)
+            task.add_done_callback(self.rechecks.discard)
+
+    async def _recheck(self) -> None:
+        """Close this process's sockets of users who may no longer open the
+        room (removed from a private room, or it became private): they stop
+        receiving, posting and paging at once, as after a ban."""
+        try:
+            refused = await database_sync_to_async(selectors.room_access)(
+                room_id=self.room.pk, user_ids={s.user_id for s in self.members}
+            )
+            for sock in list(self.members):
+                reason = refused.get(sock.user_id)
+                if reason is not None and sock.close is not None:
+                    banned = reason == "banned"
+                    await sock.close(codes.FORBIDDEN if banned else codes.NOT_FOUND)
+        except Exception:
+            logger.exception("Recheck of room %s failed", self.room.pk)
 
     async def _fan_message(self, seq: int, frame: str) -> None:
         self.history = None  # also for messages a repair read back

@@ -120,6 +120,10 @@ def _typing(data: dict, ref: str | None) -> dict[str, Any]:
     return {"active": active}
 
 
+def _read(data: dict, ref: str | None) -> dict[str, Any]:
+    return {"seq": _seq(data, "seq", ref, minimum=0)}
+
+
 def _ping(data: dict, ref: str | None) -> dict[str, Any]:
     return {}
 
@@ -132,6 +136,7 @@ PARSERS = {
     "history.before": _history_before,
     "history.after": _history_after,
     "typing": _typing,
+    "read": _read,
     "ping": _ping,
 }
 

@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -14,10 +16,31 @@ from protocol.limits import (
     SLUG_PATTERN,
 )
 
+# Direct rooms' slugs (PROTOCOL.md 1.1): dm-<a>-<b>, a <= b their user ids.
+DIRECT_SLUG_RE = re.compile(r"^dm-([1-9][0-9]{0,18})-([1-9][0-9]{0,18})$")
+
+
+def direct_slug(a: int, b: int) -> str:
+    low, high = sorted((int(a), int(b)))
+    return f"dm-{low}-{high}"
+
+
+def direct_pair(slug: str) -> tuple[int, int] | None:
+    """The two user ids of a direct room's slug; None for any other slug."""
+    found = DIRECT_SLUG_RE.fullmatch(slug)
+    return (int(found[1]), int(found[2])) if found else None
+
+
 slug_validator = RegexValidator(
     SLUG_PATTERN,
     "Use 1 to 50 lower-case letters, digits, hyphens or underscores.",
 )
+
+
+class RoomKind(models.TextChoices):
+    PUBLIC = "public"
+    PRIVATE = "private"  # members only, added by the owner or staff
+    DIRECT = "direct"  # the two users of a direct conversation (chat.dms)
 
 
 class Room(models.Model):
@@ -26,7 +49,12 @@ class Room(models.Model):
     )
     name = models.CharField(max_length=MAX_ROOM_NAME)
     description = models.CharField(max_length=MAX_ROOM_DESCRIPTION, blank=True)
-    private = models.BooleanField(default=False)
+    kind = models.CharField(
+        max_length=7, choices=RoomKind.choices, default=RoomKind.PUBLIC
+    )
+    # Derived from kind on every save (true for private and direct rooms) and
+    # kept as a column for the 1.0 `private` field and its queries.
+    private = models.BooleanField(default=False, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -35,7 +63,10 @@ class Room(models.Model):
         related_name="owned_rooms",
     )
     members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="rooms"
+        settings.AUTH_USER_MODEL,
+        through="Membership",
+        blank=True,
+        related_name="rooms",
     )
     banned = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="banned_from_rooms"
@@ -50,9 +81,53 @@ class Room(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind=RoomKind.PUBLIC, private=False)
+                | Q(kind__in=[RoomKind.PRIVATE, RoomKind.DIRECT], private=True),
+                name="chat_room_private_follows_kind",
+            ),
+        ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        # Room(private=True) from 1.0 callers means a private room.
+        if not args and kwargs.get("private") and "kind" not in kwargs:
+            kwargs["kind"] = RoomKind.PRIVATE
+        super().__init__(*args, **kwargs)
 
     def __str__(self) -> str:
         return self.slug
+
+    def save(self, *args, **kwargs) -> None:
+        self.private = self.kind != RoomKind.PUBLIC
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "kind" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "private"}
+        super().save(*args, **kwargs)
+
+
+class Membership(models.Model):
+    """One user in one room, with what is theirs there: how far they have
+    read (the seq of the last message read) and whether it is muted."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    last_read = models.PositiveBigIntegerField(default=0)
+    muted = models.BooleanField(default=False)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # user first: it is also the index of a user's room list.
+            models.UniqueConstraint(
+                fields=["user", "room"], name="chat_membership_user_room_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.room_id}"
 
 
 class Message(models.Model):
@@ -74,11 +149,11 @@ class Message(models.Model):
     # The body's words, normalized (chat.search.terms): what both full-text
     # indexes hold, so PostgreSQL and SQLite tokenize alike. "" when deleted.
     search_terms = models.TextField(blank=True, default="", editable=False)
+    # Ids of the users the body mentions (chat.mentions), ascending; parsed
+    # once when the message is stored.
+    mentions = models.JSONField(default=list, blank=True)
 
     class Meta:
-        indexes = [
-            models.Index(fields=["room", "rev"], name="chat_message_room_rev"),
-        ]
         constraints = [
             # Also the index behind every history query (room, seq range).
             models.UniqueConstraint(
@@ -89,6 +164,16 @@ class Message(models.Model):
                 fields=["author", "client_id"],
                 condition=Q(client_id__isnull=False),
                 name="chat_message_author_client_id_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["room", "rev"], name="chat_message_room_rev"),
+            # Unread counts subtract the deleted messages past a read marker
+            # (chat.roomviews); deletions are rare, so this index stays small.
+            models.Index(
+                fields=["room", "seq"],
+                condition=Q(deleted=True),
+                name="chat_message_deleted_idx",
             ),
         ]
 
@@ -134,3 +219,26 @@ class Reaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.emoji} by {self.user_id} on {self.message_id}"
+
+
+class Mention(models.Model):
+    """A user a message mentions, by room and seq: what unread-mention counts
+    read. Message.mentions without the author; removed with the message's
+    body when it is deleted."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveBigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "room", "seq"], name="chat_mention_user_room_seq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.room_id}#{self.seq}"

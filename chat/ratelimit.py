@@ -56,6 +56,19 @@ async def release(user_id: int, token: str) -> None:
     await batch.command("ZREM", rate_key(user_id), token)
 
 
+async def acquire_in(key: str, rate: tuple[int, float]) -> str | None:
+    """One event in the sliding window `key` under `rate` (N, S seconds):
+    a token if within it, else None."""
+    limit, seconds = rate
+    token = uuid.uuid4().hex
+    allowed = await batch.script(ALLOW, [key], [limit, int(seconds * 1_000_000), token])
+    return token if allowed else None
+
+
+async def release_in(key: str, token: str) -> None:
+    await batch.command("ZREM", key, token)
+
+
 async def allow_message(user_id: int) -> bool:
     """Record one send by `user_id` and say whether it is within the limit."""
     return await acquire(user_id) is not None

@@ -3,9 +3,9 @@ database_sync_to_async)."""
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
-from chat.models import Message, Reaction, Room
+from chat.models import Membership, Message, Reaction, Room
 from protocol.limits import SLUG_RE as _SLUG_RE
 from protocol.limits import has_surrogates
 
@@ -20,9 +20,7 @@ class RoomForbidden(Exception):
 
 def _with_access(user):
     """Rooms annotated with is_member / is_banned for `user`: one query."""
-    members = Room.members.through.objects.filter(
-        room_id=OuterRef("pk"), user_id=user.pk
-    )
+    members = Membership.objects.filter(room_id=OuterRef("pk"), user_id=user.pk)
     banned = Room.banned.through.objects.filter(room_id=OuterRef("pk"), user_id=user.pk)
     return Room.objects.select_related("owner").annotate(
         is_member=Exists(members), is_banned=Exists(banned)
@@ -51,26 +49,34 @@ def room_for_user(*, slug: str, user) -> Room:
 
 
 def room_for_moderator(*, slug: str, user) -> Room:
-    """Like room_for_user, but staff reach every room, private ones included:
-    they moderate rooms they are not members of."""
-    if user.is_staff and isinstance(slug, str) and _SLUG_RE.fullmatch(slug):
+    """Like room_for_user, but staff reach every room, private ones included
+    (they moderate rooms they are not members of), and so does the room's
+    owner (who may have left it, and may add themself back)."""
+    if isinstance(slug, str) and _SLUG_RE.fullmatch(slug):
         room = Room.objects.select_related("owner").filter(slug=slug).first()
-        if room is not None:
+        if room is not None and (user.is_staff or room.owner_id == user.pk):
             return room
     return room_for_user(slug=slug, user=user)
 
 
-def rooms_visible_to(user) -> list[Room]:
-    """Public rooms plus the user's private ones, by name; rooms the user is
-    banned from are left out (they could not enter them)."""
-    mine = Room.members.through.objects.filter(user_id=user.pk).values("room_id")
-    banned = Room.banned.through.objects.filter(user_id=user.pk).values("room_id")
-    return list(
-        Room.objects.select_related("owner")
-        .filter(Q(private=False) | Q(pk__in=mine))
-        .exclude(pk__in=banned)
-        .order_by("name", "slug")
-    )
+def room_access(*, room_id: int, user_ids: set[int]) -> dict[int, str]:
+    """Which of `user_ids` may no longer open the room: user id -> "banned"
+    or "not_found" (not a member of a room that is not public, or the room
+    is gone). Three queries whatever the number of users."""
+    room = Room.objects.filter(pk=room_id).values("private").first()
+    if room is None:
+        return dict.fromkeys(user_ids, "not_found")
+    refused: dict[int, str] = {}
+    if room["private"]:
+        members = set(
+            Membership.objects.filter(
+                room_id=room_id, user_id__in=user_ids
+            ).values_list("user_id", flat=True)
+        )
+        refused.update(dict.fromkeys(user_ids - members, "not_found"))
+    banned = Room.banned.through.objects.filter(room_id=room_id, user_id__in=user_ids)
+    refused.update(dict.fromkeys(banned.values_list("user_id", flat=True), "banned"))
+    return refused
 
 
 def message_history(

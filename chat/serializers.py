@@ -6,7 +6,7 @@ these functions, so a field can only ever be spelt one way.
 
 from __future__ import annotations
 
-from chat.models import Message, Room
+from chat.models import Message
 from protocol.wire import MessageDict, ReactionDict, timestamp
 
 
@@ -54,15 +54,5 @@ def message_dict(message: Message) -> MessageDict:
         "edited_at": timestamp(message.edited_at) if message.edited_at else None,
         "rev": message.rev,
         "reactions": _reactions(message),
-    }
-
-
-def room_dict(room: Room, online: int) -> dict:
-    """PROTOCOL.md Room; `online` comes from presence.api.room_online_counts."""
-    return {
-        "slug": room.slug,
-        "name": room.name,
-        "private": room.private,
-        "owner": room.owner.ref() if room.owner is not None else None,
-        "online": online,
+        "mentions": [] if message.deleted else list(message.mentions),
     }

@@ -7,14 +7,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from chat import broadcast, seqs
-from chat.models import Message, MessageEdit, Reaction, Room, slug_validator
-from protocol.limits import MAX_ROOM_NAME, MAX_SLUG, has_surrogates
+from accounts.usernames import users_named
+from chat import broadcast, invites, memberships, seqs
+from chat.models import (
+    DIRECT_SLUG_RE,
+    Membership,
+    Mention,
+    Message,
+    MessageEdit,
+    Reaction,
+    Room,
+    RoomKind,
+    slug_validator,
+)
+from protocol.limits import (
+    MAX_ROOM_DESCRIPTION,
+    MAX_ROOM_NAME,
+    MAX_SLUG,
+    has_surrogates,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -72,11 +87,12 @@ def message_delete(*, message_id: int, by) -> Message:
             rev = seqs.next_rev(message.room_id)
             # Conditional: of two deletions at once, one changes the row.
             if not Message.objects.filter(pk=message.pk, deleted=False).update(
-                deleted=True, body="", search_terms="", rev=rev
+                deleted=True, body="", search_terms="", mentions=[], rev=rev
             ):
                 raise Unchanged
             MessageEdit.objects.filter(message_id=message.pk).delete()
             Reaction.objects.filter(message_id=message.pk).delete()
+            Mention.objects.filter(message_id=message.pk).delete()
             broadcast.after_commit(
                 broadcast.message_deleted,
                 room_id=message.room_id,
@@ -92,19 +108,32 @@ def message_delete(*, message_id: int, by) -> Message:
 
 
 def _users_named(usernames: list[str], field: str) -> list:
-    """The users with these usernames; ValidationError names the unknown ones."""
+    """The users these typed names name, case-insensitively, each once;
+    ValidationError names the unknown ones."""
     wanted = list(dict.fromkeys(usernames))
-    # NUL cannot be in a username, and PostgreSQL rejects it in a query.
-    lookup = [n for n in wanted if "\x00" not in n and not has_surrogates(n)]
-    users = {
-        u.username: u for u in get_user_model().objects.filter(username__in=lookup)
-    }
+    users = users_named(wanted)
     unknown = [name for name in wanted if name not in users]
     if unknown:
         raise ValidationError(
             {field: [f"No user is named {_shown(n)}." for n in unknown]}
         )
-    return [users[name] for name in wanted]
+    return list({users[name].pk: users[name] for name in wanted}.values())
+
+
+def _not_direct(room: Room) -> None:
+    if room.kind == RoomKind.DIRECT:
+        raise ValidationError(
+            {"__all__": ["A direct conversation has no members, bans or name to set."]}
+        )
+
+
+def _clean_text(value: str, field: str, low: int, high: int) -> str:
+    value = value.strip() if isinstance(value, str) else ""
+    if not low <= len(value) <= high:
+        raise ValidationError({field: [f"Use {low} to {high} characters."]})
+    if "\x00" in value:
+        raise ValidationError({field: ["NUL characters are not allowed."]})
+    return value
 
 
 def _clean_room_fields(name: str, slug: str | None) -> tuple[str, str]:
@@ -135,6 +164,8 @@ def _clean_room_fields(name: str, slug: str | None) -> tuple[str, str]:
             slug_validator(slug)
         except ValidationError as error:
             errors["slug"] = list(error.messages)
+    if slug and DIRECT_SLUG_RE.fullmatch(slug):
+        errors["slug"] = ["Addresses like dm-1-2 belong to direct conversations."]
     if errors:
         raise ValidationError(errors)
     return name, slug
@@ -150,15 +181,17 @@ def room_create(
     included) and SlugTaken when the slug is in use; nothing is written then.
     """
     name, slug = _clean_room_fields(name, slug)
-    others = _users_named(list(members), "members")
+    others = [u for u in _users_named(list(members), "members") if u.pk != owner.pk]
+    kind = RoomKind.PRIVATE if private else RoomKind.PUBLIC
     try:
         with transaction.atomic():
             if Room.objects.filter(slug=slug).exists():
                 raise SlugTaken(slug)
-            room = Room.objects.create(
-                slug=slug, name=name, private=bool(private), owner=owner
-            )
-            room.members.add(owner, *others)
+            if kind == RoomKind.PRIVATE:
+                invites.count_invites(by=owner, users=others, field="members")
+            room = Room.objects.create(slug=slug, name=name, kind=kind, owner=owner)
+            for user in (owner, *others):
+                Membership.objects.create(room=room, user=user)
     except IntegrityError:
         # Two creators raced for one slug and the unique index chose.
         if Room.objects.filter(slug=slug).exists():
@@ -168,19 +201,26 @@ def room_create(
 
 
 def room_add_member(*, room: Room, by, username: str) -> Room:
-    """Owner or staff adds `username` as a member (lifting a ban on them)."""
+    """Owner or staff adds `username` as a member (lifting a ban on them).
+    Others may add a user to only so many private rooms (chat.invites)."""
+    _not_direct(room)
     if not can_moderate(room, by):
         raise PermissionDenied("Only the room's owner or staff may add members.")
     (user,) = _users_named([username], "username")
     with transaction.atomic():
         room.banned.remove(user)
-        room.members.add(user)
+        if room.kind == RoomKind.PRIVATE and not memberships.is_member(
+            room=room, user=user
+        ):
+            invites.count_invites(by=by, users=[user], field="username")
+        memberships.add(room=room, user=user)
     return room
 
 
 def room_ban(*, room: Room, by, username: str) -> User:
     """Owner or staff bans `username`: no longer a member, cannot enter, and
     their open sockets to the room close with 4403 once this commits."""
+    _not_direct(room)
     if not can_moderate(room, by):
         raise PermissionDenied("Only the room's owner or staff may ban.")
     (user,) = _users_named([username], "username")
@@ -191,3 +231,33 @@ def room_ban(*, room: Room, by, username: str) -> User:
         room.banned.add(user)
         broadcast.after_commit(broadcast.user_kicked, user_id=user.pk, room_id=room.pk)
     return user
+
+
+def room_update(
+    *, room: Room, by, name: str | None = None, description: str | None = None
+) -> Room:
+    """Owner or staff renames the room or changes its description; the room
+    and its members' site sockets get `room.updated` once it commits."""
+    _not_direct(room)
+    if not can_moderate(room, by):
+        raise PermissionDenied("Only the room's owner or staff may change it.")
+    fields = []
+    if name is not None:
+        room.name = _clean_text(name, "name", 1, MAX_ROOM_NAME)
+        fields.append("name")
+    if description is not None:
+        room.description = _clean_text(
+            description, "description", 0, MAX_ROOM_DESCRIPTION
+        )
+        fields.append("description")
+    if fields:
+        with transaction.atomic():
+            room.save(update_fields=fields)
+            broadcast.after_commit(
+                broadcast.room_updated,
+                room_id=room.pk,
+                slug=room.slug,
+                name=room.name,
+                description=room.description,
+            )
+    return room

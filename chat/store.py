@@ -1,16 +1,25 @@
 """Storing messages with the room's next seq and rev, one or a batch at a
 time (sync ORM; chat.ingest calls these on the database thread), with the
-words the full-text indexes hold (chat.search)."""
+words the full-text indexes hold (chat.search).
+
+In the same transaction as the messages: their mentions (chat.mentions,
+parsed before it) and the sender's read marker, moved to the sent seq
+(PROTOCOL.md 1.1). So a member's own messages are never past their marker,
+which is what lets unread counts be arithmetic (chat.roomviews).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import reduce
+from operator import or_
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, PositiveBigIntegerField, Q, Value, When
 
-from chat import seqs
-from chat.models import Message, Room
+from chat import mentions, seqs
+from chat.models import Membership, Mention, Message, Room
 from chat.search.terms import document
 from chat.selectors import message_for_client_id
 from protocol.limits import body_problem, client_id_problem
@@ -30,6 +39,7 @@ def message_create(
     checks again and raises ValueError on an empty or over-long body.
     """
     _check_message(body, client_id)
+    (found,) = mentions.resolve([(room, body)])
 
     # No look-up of the client_id first: retries are rare, and the unique
     # constraint below catches them for the price of a rolled-back insert,
@@ -45,7 +55,9 @@ def message_create(
                 body=body,
                 client_id=client_id,
                 search_terms=document(body),
+                mentions=found,
             )
+            _index([message])
     except IntegrityError:
         # A concurrent retry with the same client_id won the race.
         existing = (
@@ -58,6 +70,7 @@ def message_create(
         return existing, False
     room.last_seq = seq
     message.reaction_rows = []  # a new message has none: no query to say so
+    message.sender_unread = (0, 0)
     return message, True
 
 
@@ -90,6 +103,9 @@ def messages_create(drafts: list[Draft]) -> list[tuple[Message, bool] | Exceptio
             results[index] = error
         else:
             by_room.setdefault(draft.room.pk, []).append(index)
+    valid = [i for indexes in by_room.values() for i in indexes]
+    found = mentions.resolve([(drafts[i].room, drafts[i].body) for i in valid])
+    mentioned = dict(zip(valid, found, strict=True))
     rows: dict[int, Message] = {}
     try:
         with transaction.atomic():
@@ -114,8 +130,12 @@ def messages_create(drafts: list[Draft]) -> list[tuple[Message, bool] | Exceptio
                         body=draft.body,
                         client_id=draft.client_id,
                         search_terms=document(draft.body),
+                        mentions=mentioned[i],
                     )
             Message.objects.bulk_create(rows.values())
+            if rows and next(iter(rows.values())).pk is None:
+                _fill_ids(rows.values())  # SQLite before 3.35 returns no ids
+            _index(rows.values())
     except Exception as error:
         if is_outage(error):
             raise  # the database is down or locked: every draft fails alike
@@ -134,13 +154,70 @@ def messages_create(drafts: list[Draft]) -> list[tuple[Message, bool] | Exceptio
             except Exception as error:
                 results[i] = error
         return results
-    if rows and next(iter(rows.values())).pk is None:
-        _fill_ids(rows.values())  # SQLite before 3.35 returns no ids
+    _count_unread_after(rows.values())
     for i, row in rows.items():
         row.room.last_seq = max(row.room.last_seq, row.seq)
         row.reaction_rows = []
         results[i] = (row, True)
     return results
+
+
+def _index(rows) -> None:
+    """Mention rows, and each sender's read marker moved to their newest seq
+    (monotonic: only ever forward). Two queries for a whole batch."""
+    Mention.objects.bulk_create(mentions.index_rows(rows))
+    newest: dict[tuple[int, int], int] = {}
+    for row in rows:
+        key = (row.room_id, row.author_id)
+        newest[key] = max(newest.get(key, 0), row.seq)
+    if len(newest) == 1:
+        ((room_id, user_id), seq), *_ = newest.items()
+        Membership.objects.filter(
+            room_id=room_id, user_id=user_id, last_read__lt=seq
+        ).update(last_read=seq)
+        return
+    Membership.objects.filter(
+        reduce(
+            or_,
+            (
+                Q(room_id=room_id, user_id=user_id, last_read__lt=seq)
+                for (room_id, user_id), seq in newest.items()
+            ),
+        )
+    ).update(
+        last_read=Case(
+            *(
+                When(room_id=room_id, user_id=user_id, then=Value(seq))
+                for (room_id, user_id), seq in newest.items()
+            ),
+            default=F("last_read"),
+            output_field=PositiveBigIntegerField(),
+        )
+    )
+
+
+def _count_unread_after(rows) -> None:
+    """Each row's `sender_unread`: (unread, mentions) of its sender right
+    after it, for the `read` frame that announces the moved marker. The room
+    is locked until the batch commits, so the messages after a row are the
+    batch's own later ones."""
+    by_room: dict[int, list[Message]] = {}
+    for row in rows:
+        by_room.setdefault(row.room_id, []).append(row)
+    for room_rows in by_room.values():
+        own_later: dict[int, int] = {}
+        mentions_later: dict[int, int] = {}
+        newest_first = sorted(room_rows, key=lambda r: r.seq, reverse=True)
+        for later, row in enumerate(newest_first):
+            author = row.author_id
+            row.sender_unread = (
+                later - own_later.get(author, 0),
+                mentions_later.get(author, 0),
+            )
+            own_later[author] = own_later.get(author, 0) + 1
+            for uid in row.mentions:
+                if uid != author:
+                    mentions_later[uid] = mentions_later.get(uid, 0) + 1
 
 
 def _fill_ids(rows) -> None:

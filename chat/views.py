@@ -17,12 +17,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from chat.selectors import (
-    RoomForbidden,
-    RoomNotFound,
-    room_for_user,
-    rooms_visible_to,
-)
+from chat.roomviews import visible_rooms
+from chat.selectors import RoomForbidden, RoomNotFound, room_for_user
 
 # The client builds room links from this, so the URL lives only in urls.py.
 _SLUG_PLACEHOLDER = "__slug__"
@@ -53,7 +49,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @ensure_csrf_cookie
 def room_list(request: HttpRequest) -> HttpResponse:
     """Public rooms and the user's private ones; counts arrive from the API."""
-    rooms = rooms_visible_to(request.user)
+    rooms = visible_rooms(request.user)
     page_data = {"user": request.user.ref(), **_client_urls()}
     return render(
         request, "chat/room_list.html", {"rooms": rooms, "page_data": page_data}

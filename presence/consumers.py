@@ -63,9 +63,15 @@ class PresenceConsumer(UserSocket):
             socket_id=self.socket_id, user=self.user.ref(), room_id=None
         )
         self.registered = True
+        await self.before_start()
         state = await presence.state(None, None)
         await self.send(state.frame)
         self.local.start(present=state.present)
+
+    async def before_start(self) -> None:
+        """For subclasses: subscribe to more before presence.state goes out
+        (so a client that has it hears everything from then on); live frames
+        are held meanwhile and follow presence.state in order."""
 
     async def leave(self) -> None:
         if self.local is not None:

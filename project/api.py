@@ -105,4 +105,5 @@ def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
 
 api.add_router("/", "chat.api.router")
 api.add_router("/", "chat.message_api.router")
+api.add_router("/", "chat.api_members.router")
 api.add_router("/", "presence.endpoints.router")

@@ -4,7 +4,6 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.urls import re_path
 
 from chat.routing import websocket_urlpatterns as chat_urlpatterns
-from presence.routing import websocket_urlpatterns as presence_urlpatterns
 
 
 class NoSuchSocket(AsyncWebsocketConsumer):
@@ -15,7 +14,7 @@ class NoSuchSocket(AsyncWebsocketConsumer):
 
 
 websocket_urlpatterns = [
+    # /ws/presence/ is chat's site socket, presence's socket with activity.
     *chat_urlpatterns,
-    *presence_urlpatterns,
     re_path(r"", NoSuchSocket.as_asgi()),
 ]

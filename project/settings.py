@@ -180,6 +180,9 @@ PUBSUB_CANARY_TIMEOUT = env_float("PUBSUB_CANARY_TIMEOUT", 3.0)
 PRESENCE_TTL = env_int("PRESENCE_TTL", 30)
 PRESENCE_HEARTBEAT = env_int("PRESENCE_HEARTBEAT", 10)
 CHAT_RATE_LIMIT = os.environ.get("CHAT_RATE_LIMIT", "20/10")
+# Private rooms others may add one user to, "N/S": at most N in any S
+# seconds (chat.invites).
+CHAT_INVITE_LIMIT = os.environ.get("CHAT_INVITE_LIMIT", "20/3600")
 # Events that may wait for one socket before it is closed with 1013
 # (project/relay.py).
 CHAT_SOCKET_BACKLOG = env_int("CHAT_SOCKET_BACKLOG", 1000)

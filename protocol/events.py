@@ -3,7 +3,10 @@ types): one TypedDict and one constructor per event.
 
 Room events go to realtime.groups.room_group(room_id) and reach each
 process's room relay (chat.fanout); presence events also go to SITE_GROUP;
-account events go to ACCOUNTS_GROUP (realtime.account_events). Frames that
+account events go to ACCOUNTS_GROUP (realtime.account_events); what one
+user's sockets must hear goes to user_group(user_id) (realtime.user_events);
+what members' site sockets must hear goes to activity_group(room_id)
+(chat.activity). Frames that
 many sockets receive travel pre-encoded (`frame`), so a process encodes them
 once, not once per socket.
 """
@@ -69,6 +72,55 @@ class SessionKick(TypedDict):
     code: int
 
 
+class RoomRecheck(TypedDict):
+    """Who may open the room changed (a member removed, the kind changed):
+    each process checks its own sockets of the room again."""
+
+    type: Literal["room.recheck"]
+
+
+class RoomChanged(TypedDict):
+    """Name or description changed: to the room and to members' site sockets."""
+
+    type: Literal["room.changed"]
+    room_id: int
+    frame: str
+
+
+class RoomActivity(TypedDict):
+    """A message was stored: to activity_group(room_id), once per message;
+    each process decides which of its site sockets hear it."""
+
+    type: Literal["room.activity"]
+    room_id: int
+    slug: str
+    seq: int
+    user: UserRef
+    mentions: list[int]
+
+
+class UserFrame(TypedDict):
+    """A frame for every socket of one user (`site_only`: only their
+    /ws/presence/ sockets)."""
+
+    type: Literal["user.frame"]
+    user_id: int
+    frame: str
+    site_only: bool
+
+
+class UserMembership(TypedDict):
+    """The user's membership of a room began, changed or ended: site sockets
+    follow the room's activity (or stop), and push `frame` when there is one."""
+
+    type: Literal["user.membership"]
+    user_id: int
+    room_id: int
+    member: bool
+    muted: bool
+    frame: str | None
+
+
 def chat_message(*, seq: int, frame: str) -> ChatMessage:
     return {"type": "chat.message", "seq": seq, "frame": frame}
 
@@ -109,4 +161,47 @@ def session_kick(*, user_id: int, session: str, code: int) -> SessionKick:
         "user_id": user_id,
         "session": session,
         "code": code,
+    }
+
+
+def room_recheck() -> RoomRecheck:
+    return {"type": "room.recheck"}
+
+
+def room_changed(*, room_id: int, frame: str) -> RoomChanged:
+    return {"type": "room.changed", "room_id": room_id, "frame": frame}
+
+
+def room_activity(
+    *, room_id: int, slug: str, seq: int, user: UserRef, mentions: list[int]
+) -> RoomActivity:
+    return {
+        "type": "room.activity",
+        "room_id": room_id,
+        "slug": slug,
+        "seq": seq,
+        "user": user,
+        "mentions": mentions,
+    }
+
+
+def user_frame(*, user_id: int, frame: str, site_only: bool) -> UserFrame:
+    return {
+        "type": "user.frame",
+        "user_id": user_id,
+        "frame": frame,
+        "site_only": site_only,
+    }
+
+
+def user_membership(
+    *, user_id: int, room_id: int, member: bool, muted: bool, frame: str | None
+) -> UserMembership:
+    return {
+        "type": "user.membership",
+        "user_id": user_id,
+        "room_id": room_id,
+        "member": member,
+        "muted": muted,
+        "frame": frame,
     }

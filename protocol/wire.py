@@ -40,6 +40,26 @@ class MessageDict(TypedDict):
     edited_at: str | None
     rev: int  # the room revision of the message's last change
     reactions: list[ReactionDict]
+    mentions: list[int]  # ids of the users the body mentions, ascending
+
+
+class RoomDict(TypedDict):
+    """PROTOCOL.md Room, as one viewer sees it (1.0 fields, then 1.1)."""
+
+    slug: str
+    name: str
+    private: bool
+    owner: UserRef | None
+    online: int
+    kind: str
+    description: str
+    member: bool
+    last_seq: int
+    last_read: int
+    unread: int
+    mentions: int
+    muted: bool
+    peer: UserRef | None
 
 
 def user_ref(*, id: int, username: str, display_name: str) -> UserRef:
@@ -141,6 +161,49 @@ def presence_change(kind: str, *, room: str | None, user: UserRef) -> str:
 
 def typing(*, room: str, user: UserRef, active: bool) -> str:
     return encode({"type": "typing", "room": room, "user": user, "active": active})
+
+
+def read(*, room: str, last_read: int, unread: int, mentions: int) -> str:
+    """A read marker moved: to every socket of its user (PROTOCOL.md 1.1)."""
+    return encode(
+        {
+            "type": "read",
+            "room": room,
+            "last_read": last_read,
+            "unread": unread,
+            "mentions": mentions,
+        }
+    )
+
+
+def room_activity(*, room: str, seq: int, user: UserRef, mention: bool) -> str:
+    return encode(
+        {
+            "type": "room.activity",
+            "room": room,
+            "seq": seq,
+            "user": user,
+            "mention": mention,
+        }
+    )
+
+
+def mention(*, room: str, message: MessageDict) -> str:
+    return encode({"type": "mention", "room": room, "message": message})
+
+
+def room_added(room: RoomDict) -> str:
+    return encode({"type": "room.added", "room": room})
+
+
+def room_removed(*, room: str) -> str:
+    return encode({"type": "room.removed", "room": room})
+
+
+def room_updated(*, room: str, name: str, description: str) -> str:
+    return encode(
+        {"type": "room.updated", "room": room, "name": name, "description": description}
+    )
 
 
 PONG = '{"type": "pong"}'

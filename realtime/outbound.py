@@ -82,6 +82,7 @@ class LocalSocket:
     """
 
     __slots__ = (
+        "close",
         "closer",
         "drainer",
         "gone",
@@ -100,9 +101,17 @@ class LocalSocket:
     )
 
     def __init__(
-        self, *, user_id: int, send: Send, on_overflow: Callable[[], Awaitable[None]]
+        self,
+        *,
+        user_id: int,
+        send: Send,
+        on_overflow: Callable[[], Awaitable[None]],
+        close: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self.user_id = user_id
+        # Closes the socket with a close code: a relay that finds the user
+        # may no longer be here (chat.fanout's recheck) ends it with this.
+        self.close = close
         self.send, self.writable = transport_send(send)
         self.raw = _raw_writer(self.send)
         self.on_overflow = on_overflow

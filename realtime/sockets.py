@@ -215,7 +215,10 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
         """This socket as relays see it; past its backlog it is closed with
         1013 (PROTOCOL.md) and the client resumes by seq."""
         return LocalSocket(
-            user_id=self.user.id, send=self.base_send, on_overflow=self._too_far_behind
+            user_id=self.user.id,
+            send=self.base_send,
+            on_overflow=self._too_far_behind,
+            close=self.close_with,
         )
 
     async def _too_far_behind(self) -> None:

@@ -122,14 +122,18 @@ def test_ban_in_admin_removes_membership_and_kicks(
         "slug": "den",
         "name": "Den",
         "description": "",
+        "kind": "public",
         "owner": owner.pk,
-        "members": [owner.pk, bob.pk],
         "banned": [bob.pk],
+        # The memberships inline, left as it is.
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
     }
     with django_capture_on_commit_callbacks() as callbacks:
         response = staff_client.post(f"/admin/chat/room/{room.pk}/change/", form)
     assert response.status_code == 302, response.content[:2000]
-    assert len(callbacks) == 1
+    # The kick, and room.removed to bob, and the room's recheck (saved).
+    assert len(callbacks) == 3
     assert not room.members.filter(pk=bob.pk).exists()
     assert room.banned.filter(pk=bob.pk).exists()
 
@@ -151,3 +155,57 @@ def test_room_and_user_lists_are_fast(
     with django_assert_max_num_queries(8):
         page = staff_client.get(path)
     assert page.status_code == 200
+
+
+def test_room_page_lists_and_edits_memberships_inline(
+    staff_client, make_user, django_capture_on_commit_callbacks
+):
+    owner, bob, eve = make_user("owner"), make_user("bob"), make_user("eve")
+    room = services.room_create(
+        owner=owner, name="Den", slug="den", private=True, members=["bob"]
+    )
+    page = staff_client.get(f"/admin/chat/room/{room.pk}/change/")
+    assert page.status_code == 200
+    assert b"memberships-TOTAL_FORMS" in page.content
+    assert b"bob" in page.content
+    rows = list(room.memberships.order_by("pk"))
+    form = {
+        "slug": "den",
+        "name": "Den",
+        "description": "",
+        "kind": "private",
+        "owner": owner.pk,
+        "memberships-TOTAL_FORMS": str(len(rows) + 1),
+        "memberships-INITIAL_FORMS": str(len(rows)),
+    }
+    for n, row in enumerate(rows):
+        form |= {
+            f"memberships-{n}-id": row.pk,
+            f"memberships-{n}-room": room.pk,
+            f"memberships-{n}-user": row.user_id,
+            f"memberships-{n}-last_read": row.last_read,
+            f"memberships-{n}-muted": "on" if row.user_id == bob.pk else "",
+        }
+    form |= {
+        f"memberships-{len(rows)}-room": room.pk,
+        f"memberships-{len(rows)}-user": eve.pk,
+        f"memberships-{len(rows)}-last_read": 0,
+    }
+    with django_capture_on_commit_callbacks(execute=False):
+        response = staff_client.post(f"/admin/chat/room/{room.pk}/change/", form)
+    assert response.status_code == 302, response.content[:3000]
+    assert set(room.memberships.values_list("user__username", "muted")) == {
+        ("owner", False),
+        ("bob", True),
+        ("eve", False),
+    }
+
+
+def test_user_page_shows_their_rooms(staff_client, make_user):
+    ada = make_user("ada")
+    services.room_create(
+        owner=ada, name="Ada's den", slug="adas-den", private=True, members=[]
+    )
+    page = staff_client.get(f"/admin/accounts/user/{ada.pk}/change/")
+    assert page.status_code == 200
+    assert b"adas-den" in page.content and b"general" in page.content

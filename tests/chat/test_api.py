@@ -2,41 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from django.test import Client
-from django.utils.crypto import get_random_string
 
 from chat import services, store
 from chat.models import Message, Room
+from tests.helpers.api import Api
 
 pytestmark = pytest.mark.django_db
-
-CSRF = get_random_string(32)
-
-
-class Api:
-    """A logged-in client that enforces CSRF like a browser session does."""
-
-    def __init__(self, user=None, *, csrf: bool = True) -> None:
-        self.client = Client(enforce_csrf_checks=True)
-        if user is not None:
-            self.client.force_login(user)
-        self.client.cookies["csrftoken"] = CSRF
-        self.headers = {"X-CSRFToken": CSRF} if csrf else {}
-
-    def get(self, path: str, **query):
-        return self.client.get(path, query)
-
-    def post(self, path: str, body):
-        data = body if isinstance(body, bytes) else json.dumps(body)
-        return self.client.post(
-            path, data, content_type="application/json", headers=self.headers
-        )
-
-    def delete(self, path: str):
-        return self.client.delete(path, headers=self.headers)
 
 
 @pytest.fixture
@@ -47,6 +19,20 @@ def ada(make_user):
 @pytest.fixture
 def api(ada) -> Api:
     return Api(ada)
+
+
+# The 1.1 fields of a Room for one of its members, nothing sent yet.
+MEMBER_OF_NEW_ROOM = {
+    "kind": "public",
+    "description": "",
+    "member": True,
+    "last_seq": 0,
+    "last_read": 0,
+    "unread": 0,
+    "mentions": 0,
+    "muted": False,
+    "peer": None,
+}
 
 
 def _room(owner, slug="den", private=False, members=()) -> Room:
@@ -107,6 +93,8 @@ def test_list_rooms(api, ada, make_user):
                 "private": True,
                 "owner": {"id": bob.pk, "username": "bob", "display_name": "Bobby"},
                 "online": 0,
+                **MEMBER_OF_NEW_ROOM,
+                "kind": "private",
             },
             {
                 "slug": "general",
@@ -114,6 +102,8 @@ def test_list_rooms(api, ada, make_user):
                 "private": False,
                 "owner": None,
                 "online": 0,
+                **MEMBER_OF_NEW_ROOM,
+                "description": "Everyone is welcome here.",
             },
         ]
     }
@@ -134,6 +124,8 @@ def test_create_room(api, ada, make_user):
         "private": True,
         "owner": ada.ref(),
         "online": 0,
+        **MEMBER_OF_NEW_ROOM,
+        "kind": "private",
     }
     room = Room.objects.get(slug="night-owls")
     assert set(room.members.values_list("username", flat=True)) == {"ada", "bob"}
@@ -256,6 +248,7 @@ def test_message_fields(api, ada):
         "edited_at": None,
         "rev": 1,
         "reactions": [],
+        "mentions": [],
     }
     assert got["created_at"].endswith("Z")
     assert len(got["created_at"]) == len("2026-11-25T17:00:00.123456Z") or (

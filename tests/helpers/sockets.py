@@ -61,10 +61,11 @@ class RoomSocket:
                 return frame
 
     async def nothing(self, timeout: float = 0.3) -> bool:
-        """True when no frame but presence news arrives within `timeout`."""
+        """True when no frame but presence news, or the user's own read
+        markers (sending moves them), arrives within `timeout`."""
         while not await self.comm.receive_nothing(timeout):
             frame = await self.recv()
-            if not frame["type"].startswith("presence."):
+            if not frame["type"].startswith("presence.") and frame["type"] != "read":
                 return False
         return True
 
@@ -97,3 +98,26 @@ async def send_message(sock: RoomSocket, body: str, client_id: str | None = None
         reply = await sock.recv_type("message")
         if reply["client_id"] == client_id and reply["body"] == body.strip():
             return reply
+
+
+class SiteSocket(RoomSocket):
+    """An open /ws/presence/ socket whose presence.state was read."""
+
+    async def frames(self, quiet: float = 0.3) -> list[dict]:
+        """Every frame but presence news until none has come for `quiet` s."""
+        found = []
+        while not await self.comm.receive_nothing(quiet):
+            frame = await self.recv()
+            if not frame["type"].startswith("presence."):
+                found.append(frame)
+        return found
+
+
+async def open_site(user, *, session_key: str | None = None) -> SiteSocket:
+    key = session_key or await asession_cookie_for(user)
+    comm = communicator("/ws/presence/", key)
+    connected, code = await comm.connect(TIMEOUT)
+    assert connected, f"handshake refused ({code})"
+    state = json.loads(await comm.receive_from(TIMEOUT))
+    assert state["type"] == "presence.state", state
+    return SiteSocket(comm, state, None)

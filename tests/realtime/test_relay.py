@@ -33,11 +33,10 @@ async def subscriptions() -> tuple[list[str], int]:
     return groups, len(names) - len(groups)
 
 
-async def settle_to(groups: list[str]) -> tuple[list[str], int]:
-    # Each relay has one channel of its own in its group (channels_redis).
+async def settle_to(groups: list[str], channels: int) -> tuple[list[str], int]:
     for _ in range(50):
         found = await subscriptions()
-        if found == (groups, len(groups)):
+        if found == (groups, channels):
             break
         await asyncio.sleep(0.1)
     return found
@@ -49,19 +48,25 @@ async def test_sockets_share_one_subscription_per_group(make_user):
     presence = communicator("/ws/presence/", await asession_cookie_for(users[0]))
     assert (await presence.connect(TIMEOUT))[0]
     assert json.loads(await presence.receive_from(TIMEOUT))["type"] == "presence.state"
-    room = f"room.{await database_sync_to_async(_general_id)()}"
+    general = await database_sync_to_async(_general_id)()
+    room, activity = f"room.{general}", f"activity.{general}"
+    user_groups = [f"user.{user.pk}" for user in users]
 
-    # Four sockets, three relays; no socket has a channel of its own.
-    expected = sorted(["accounts", room, "site"])
-    assert await settle_to(expected) == (expected, 3)
+    # Four sockets, three relays with a channel each, and one channel for
+    # the users' groups and one for the activity groups (realtime.keyed);
+    # no socket has a channel of its own.
+    expected = sorted(["accounts", room, "site", activity, *user_groups])
+    assert await settle_to(expected, 5) == (expected, 5)
 
     # A relay stays while one of its sockets does; the last one stops it.
+    # The two keyed channels stay, with no groups.
     await presence.disconnect()
     await rooms[0].close()
-    assert await settle_to(["accounts", room]) == (["accounts", room], 2)
+    expected = sorted(["accounts", room, *user_groups[1:]])
+    assert await settle_to(expected, 4) == (expected, 4)
     for socket in rooms[1:]:
         await socket.close()
-    assert await settle_to([]) == ([], 0)
+    assert await settle_to([], 2) == ([], 2)
 
 
 def _general_id() -> int:
