@@ -195,6 +195,7 @@ class RoomConsumer(UserEvents, UserSocket):
     async def user_membership(self, event: dict) -> None:
         if event["room_id"] == self.room.id:
             self.is_member = event["member"]
+            self.read_floor = -1  # a new membership has a marker of its own
 
     # --- client frames -----------------------------------------------------
 
@@ -321,12 +322,16 @@ class RoomConsumer(UserEvents, UserSocket):
         )
 
     async def on_read(self, frame: Frame) -> None:
+        seq = frame.fields["seq"]
+        if seq <= self.__dict__.get("read_floor", -1):
+            return  # this socket moved the marker that far already: no query
         result = await database_sync_to_async(reads.mark_read)(
-            room=self.room, user=self.user, seq=frame.fields["seq"]
+            room=self.room, user=self.user, seq=seq
         )
         if result is None:
             raise FrameError("forbidden", "Only members have a read marker here.")
         state, moved = result
+        self.read_floor = state.last_read
         if moved:
             await reads.announce(self.user.pk, state)
 

@@ -102,6 +102,11 @@ class SiteConsumer(UserEvents, PresenceConsumer):
             _activity.get().muted.discard(entry)
 
     async def user_frame(self, event: dict) -> None:
+        if self.changes or self.applying is not None:
+            # Behind a membership change still being applied: keep the order
+            # (room.added before the room's first read frame).
+            self.changes.append(event)
+            return
         await self.local.push(event["frame"])
 
     async def user_membership(self, event: dict) -> None:
@@ -122,6 +127,9 @@ class SiteConsumer(UserEvents, PresenceConsumer):
             self.applying = None
 
     async def _apply_one(self, event: dict) -> None:
+        if event["type"] == "user.frame":
+            await self.local.push(event["frame"])
+            return
         room_id, relay = event["room_id"], _activity.get()
         if event["member"]:
             if room_id not in self.following:

@@ -3,10 +3,12 @@ socket) through the real ASGI application and the real Redis layer."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 
-from chat import memberships, services
+from chat import memberships, services, site
 from chat.models import Membership, Room
 from tests.helpers.api import Api
 from tests.helpers.sockets import open_room, open_site, send_message
@@ -31,6 +33,20 @@ def private_room(owner, *members, slug="den"):
         private=True,
         members=[m.username for m in members],
     )
+
+
+async def muted_here(room, user, muted: bool) -> None:
+    """Wait until this process's site sockets of `user` follow the mute
+    (it travels as an event; no frame tells the client)."""
+    relay = site._activity.get()
+    for _ in range(100):
+        found = any(
+            key == room.pk and sock.user_id == user.pk for key, sock in relay.muted
+        )
+        if found == muted:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the mute never reached the site socket")
 
 
 def activities(frames: list[dict]) -> list[tuple]:
@@ -93,6 +109,7 @@ async def test_muted_room_sends_activity_only_with_a_mention(amake_user):
     await database_sync_to_async(memberships.set_muted)(
         room=general, user=bob, muted=True
     )
+    await muted_here(general, bob, True)
     room = await open_room(ada)
     await send_message(room, "quiet")
     assert await bob_site.frames() == []
@@ -103,6 +120,7 @@ async def test_muted_room_sends_activity_only_with_a_mention(amake_user):
     await database_sync_to_async(memberships.set_muted)(
         room=general, user=bob, muted=False
     )
+    await muted_here(general, bob, False)
     await send_message(room, "normal")
     assert activities(await bob_site.frames()) == [("general", 3, "ada", False)]
     await bob_site.close()
