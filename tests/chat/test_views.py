@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from chat.models import Room
+from chat.models import Membership, Room
 
 pytestmark = pytest.mark.django_db
 
@@ -112,7 +112,9 @@ def test_home_opens_general_or_the_room_list(client, logged_in):
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"] == reverse("chat:room", kwargs={"slug": "general"})
-    Room.objects.filter(slug="general").update(private=True)
+    # A private general that the user is not a member of.
+    Room.objects.filter(slug="general").update(kind="private", private=True)
+    Membership.objects.filter(room__slug="general").delete()
     response = client.get("/")
     assert response["Location"] == reverse("chat:room_list")
 

@@ -23,7 +23,9 @@ FOCUSED_ID = "document.activeElement && document.activeElement.id"
 
 
 def make_rooms(ada, bob) -> None:
-    room_create(owner=bob, name="Design review", slug=None, private=False, members=[])
+    room_create(
+        owner=bob, name="Design review", slug=None, private=False, members=["ada"]
+    )
     room_create(owner=ada, name="Secret plans", slug=None, private=True, members=[])
     room_create(owner=bob, name="Bob's den", slug=None, private=True, members=[])
 
@@ -40,7 +42,8 @@ async def test_switching_rooms_in_place_with_back_and_forward(
     await database_sync_to_async(make_rooms)(ada_user, bob_user)
     bob = await browsers.room(server, bob_user)
     ada = await logged_page(browsers, server, ada_user)
-    # Public rooms and her own private one; not Bob's private room.
+    # The rooms she is a member of (PROTOCOL.md 1.1): general, the public one
+    # Bob added her to, her own private one; not Bob's private room.
     await expect(sidebar_names(ada)).to_have_text(
         ["Design review", "General", "Secret plans"]
     )
