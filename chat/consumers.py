@@ -17,13 +17,12 @@ from chat import (
     broadcast,
     edits,
     fanout,
-    memberships,
     reactions,
-    reads,
     selectors,
     sending,
 )
 from chat.frames import Frame, FrameError, parse_frame
+from chat.membership_socket import MembershipSocket
 from chat.models import Message
 from chat.serializers import message_dict
 from presence import api as presence
@@ -38,7 +37,6 @@ from protocol.limits import (
 from realtime import codes, throttle
 from realtime import conf as realtime_conf
 from realtime.outbound import LocalSocket
-from realtime.user_events import UserEvents
 
 
 def _history_frame(room_slug: str, messages: list, has_more: bool, **echo) -> str:
@@ -94,11 +92,10 @@ def _first_history(*, room, after: int | None, rev: int | None) -> tuple[str, in
     return frame, max(newest, snapshot)
 
 
-class RoomConsumer(UserEvents, UserSocket):
+class RoomConsumer(MembershipSocket, UserSocket):
     room = None
     local: LocalSocket | None = None
     restarting = False
-    is_member = False
     watching_user = False
 
     # --- lifecycle ---------------------------------------------------------
@@ -186,17 +183,6 @@ class RoomConsumer(UserEvents, UserSocket):
     def kick_room_id(self) -> int | None:
         return self.room.id
 
-    # --- the user's events (realtime.user_events) -----------------------------
-
-    async def user_frame(self, event: dict) -> None:
-        if not event["site_only"]:
-            await self.local.push(event["frame"])
-
-    async def user_membership(self, event: dict) -> None:
-        if event["room_id"] == self.room.id:
-            self.is_member = event["member"]
-            self.read_floor = -1  # a new membership has a marker of its own
-
     # --- client frames -----------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
@@ -210,15 +196,7 @@ class RoomConsumer(UserEvents, UserSocket):
 
     async def on_message_send(self, frame: Frame) -> None:
         client_id = frame.fields["client_id"]
-        if not self.is_member:
-            # Sending in a public room joins it (PROTOCOL.md 1.1); in any
-            # other room a non-member is on the way out (chat.fanout's recheck).
-            if self.room.private:
-                raise FrameError("forbidden", "You are not a member here.", client_id)
-            await database_sync_to_async(memberships.add)(
-                room=self.room, user=self.user
-            )
-            self.is_member = True
+        await self.join_before_sending(client_id)
         try:
             sent = await sending.message_send(
                 room=self.room,
@@ -321,20 +299,6 @@ class RoomConsumer(UserEvents, UserSocket):
             room_id=self.room.id, slug=self.room.slug, user=self.user_ref, active=active
         )
 
-    async def on_read(self, frame: Frame) -> None:
-        seq = frame.fields["seq"]
-        if seq <= self.__dict__.get("read_floor", -1):
-            return  # this socket moved the marker that far already: no query
-        result = await database_sync_to_async(reads.mark_read)(
-            room=self.room, user=self.user, seq=seq
-        )
-        if result is None:
-            raise FrameError("forbidden", "Only members have a read marker here.")
-        state, moved = result
-        self.read_floor = state.last_read
-        if moved:
-            await reads.announce(self.user.pk, state)
-
     async def on_ping(self, frame: Frame) -> None:
         if not self.ping_allowed():
             return  # each costs Redis commands; past CHAT_PING_LIMIT, dropped
@@ -349,6 +313,6 @@ class RoomConsumer(UserEvents, UserSocket):
         "history.before": on_history_before,
         "history.after": on_history_after,
         "typing": on_typing,
-        "read": on_read,
+        "read": MembershipSocket.on_read,
         "ping": on_ping,
     }

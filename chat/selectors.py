@@ -3,7 +3,7 @@ database_sync_to_async)."""
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
 from chat.models import Membership, Message, Reaction, Room
 from protocol.limits import SLUG_RE as _SLUG_RE
@@ -57,6 +57,20 @@ def room_for_moderator(*, slug: str, user) -> Room:
         if room is not None and (user.is_staff or room.owner_id == user.pk):
             return room
     return room_for_user(slug=slug, user=user)
+
+
+def rooms_visible_to(user) -> list[Room]:
+    """Public rooms plus every room the user is a member of, by name; rooms
+    the user is banned from are left out (they could not enter them). The
+    Room as its viewer sees it, with counts: chat.roomviews."""
+    mine = Membership.objects.filter(user_id=user.pk).values("room_id")
+    banned = Room.banned.through.objects.filter(user_id=user.pk).values("room_id")
+    return list(
+        Room.objects.select_related("owner")
+        .filter(Q(private=False) | Q(pk__in=mine))
+        .exclude(pk__in=banned)
+        .order_by("name", "slug")
+    )
 
 
 def room_access(*, room_id: int, user_ids: set[int]) -> dict[int, str]:
