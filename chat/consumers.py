@@ -13,14 +13,7 @@ from channels.db import database_sync_to_async
 from django.core.exceptions import PermissionDenied
 
 from accounts.sockets import UserSocket
-from chat import (
-    broadcast,
-    edits,
-    fanout,
-    reactions,
-    selectors,
-    sending,
-)
+from chat import broadcast, edits, fanout, reactions, selectors, sending
 from chat.frames import Frame, FrameError, parse_frame
 from chat.membership_socket import MembershipSocket
 from chat.models import Message
