@@ -1,9 +1,7 @@
-"""The room socket, /ws/chat/<slug>/ (PROTOCOL.md, Sockets).
-
-Thin on purpose: parse a frame (chat.frames), authorize, call a service
-(chat.sending, chat.selectors, presence.api), send a frame (protocol.wire).
-The room's live frames reach this socket through chat.fanout.
-"""
+"""The room socket, /ws/chat/<slug>/ (PROTOCOL.md, Sockets). Thin on purpose:
+parse a frame (chat.frames), authorize, call a service (chat.sending,
+chat.selectors, presence.api), send a frame (protocol.wire). Live frames come
+through chat.fanout; membership, reads: chat.membership_socket."""
 
 from __future__ import annotations
 
@@ -19,14 +17,7 @@ from chat.membership_socket import MembershipSocket
 from chat.models import Message
 from chat.serializers import message_dict
 from presence import api as presence
-from protocol import wire
-from protocol.limits import (
-    INITIAL_HISTORY,
-    MAX_INT64,
-    MAX_REACTIONS,
-    RESUME_CHANGED,
-    RESUME_HISTORY,
-)
+from protocol import limits, wire
 from realtime import codes, throttle
 from realtime import conf as realtime_conf
 from realtime.outbound import LocalSocket
@@ -49,7 +40,7 @@ def _resume_point(query_string: bytes) -> tuple[int | None, int | None]:
     for name in ("after", "rev"):
         values = query.get(name)
         value = int(values[-1]) if values else None
-        if value is not None and not 0 <= value <= MAX_INT64:
+        if value is not None and not 0 <= value <= limits.MAX_INT64:
             raise ValueError(value)
         found.append(value)
     after, rev = found
@@ -66,14 +57,16 @@ def _first_history(*, room, after: int | None, rev: int | None) -> tuple[str, in
     snapshot, revision = selectors.room_head(room=room)
     echo: dict = {"rev": revision}
     if after is None:
-        messages, has_more = selectors.message_history(room=room, limit=INITIAL_HISTORY)
+        messages, has_more = selectors.message_history(
+            room=room, limit=limits.INITIAL_HISTORY
+        )
     else:
         messages, has_more = selectors.message_history(
-            room=room, after=after, limit=RESUME_HISTORY
+            room=room, after=after, limit=limits.RESUME_HISTORY
         )
         if rev is not None:
             changed, more = selectors.messages_changed(
-                room=room, after=after, rev=rev, limit=RESUME_CHANGED
+                room=room, after=after, rev=rev, limit=limits.RESUME_CHANGED
             )
             echo["changed"] = [message_dict(m) for m in changed]
             echo["changed_more"] = more
@@ -89,7 +82,6 @@ class RoomConsumer(MembershipSocket, UserSocket):
     room = None
     local: LocalSocket | None = None
     restarting = False
-    watching_user = False
 
     # --- lifecycle ---------------------------------------------------------
 
@@ -123,9 +115,7 @@ class RoomConsumer(MembershipSocket, UserSocket):
         # The relay's Room: one instance per room in the process, not per socket.
         self.relay = await fanout.join(room, self.local)
         self.room = self.relay.room
-        # Read markers of all the user's rooms, and this membership's changes.
-        await self.watch_user_events()
-        self.watching_user = True
+        await self.follow_user()
         await presence.connect(
             socket_id=self.socket_id, user=self.user_ref, room_id=room.id
         )
@@ -163,9 +153,7 @@ class RoomConsumer(MembershipSocket, UserSocket):
         await self.close(close_code)
 
     async def leave(self) -> None:
-        if self.watching_user:
-            self.watching_user = False
-            await self.unwatch_user_events()
+        await self.unfollow_user()
         if self.local is not None:
             await fanout.leave(self.room, self.local)
         if self.room is not None:
@@ -253,7 +241,7 @@ class RoomConsumer(MembershipSocket, UserSocket):
         except reactions.TooManyReactions:
             raise FrameError(
                 "bad_request",
-                f"A message holds at most {MAX_REACTIONS} different emoji.",
+                f"A message holds at most {limits.MAX_REACTIONS} different emoji.",
                 ref,
             ) from None
         except ValueError as error:  # the services' own last line of defence

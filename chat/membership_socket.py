@@ -15,6 +15,17 @@ from realtime.user_events import UserEvents
 class MembershipSocket(UserEvents):
     is_member = False
     read_floor = -1  # the marker this socket last saw itself move to
+    following_user = False
+
+    async def follow_user(self) -> None:
+        """Read markers of all the user's rooms, and this membership's changes."""
+        await self.watch_user_events()
+        self.following_user = True
+
+    async def unfollow_user(self) -> None:
+        if self.following_user:
+            self.following_user = False
+            await self.unwatch_user_events()
 
     async def user_frame(self, event: dict) -> None:
         if not event["site_only"]:
