@@ -124,9 +124,12 @@ async def test_unread_count_in_the_title_while_the_tab_is_hidden(
     await expect(ada).to_have_title("(1) General · Chat")
     await send(bob, "two")
     await expect(ada).to_have_title("(2) General · Chat")
-    await send(ada, "my own message does not count")
-    await expect(message(ada, "my own message does not count")).to_have_count(1)
-    await expect(ada).to_have_title("(2) General · Chat")
+    # Sending moves one's read marker (PROTOCOL.md 1.1): nothing is unread.
+    await send(ada, "my own message reads the room")
+    await expect(message(ada, "my own message reads the room")).to_have_count(1)
+    await expect(ada).to_have_title("General · Chat")
+    await send(bob, "three")
+    await expect(ada).to_have_title("(1) General · Chat")
 
     await ada.evaluate(SET_HIDDEN, False)
     await expect(ada).to_have_title("General · Chat")

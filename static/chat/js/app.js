@@ -7,9 +7,10 @@
 // (`room.activity`, `read`, `mention`, `room.added`, `room.removed`),
 // sidebar.addDecorator(fn) for badges, pane for the open room.
 
-import { pageData, sessionEnded } from "./api.js";
+import { pageData, postJSON, sessionEnded } from "./api.js";
+import { Unread } from "./badges.js";
 import { Drawer } from "./drawers.js";
-import { gettext } from "./i18n.js";
+import { gettext, interpolate } from "./i18n.js";
 import { RoomPane } from "./room.js";
 import { Router, slugMatcher } from "./router.js";
 import { SearchBox } from "./search.js";
@@ -104,6 +105,29 @@ site.online.apply = (frame) => {
 for (const type of ["presence.state", "presence.join", "presence.leave"]) site.on(type, site.online.apply);
 site.on("room.added", (frame) => frame.room && sidebar.upsert(frame.room));
 site.on("room.removed", (frame) => typeof frame.room === "string" && sidebar.remove(frame.room));
+
+// Badges, the divider, the title's total, and `read` from the open room.
+export const unread = new Unread({ sidebar, pane, site, me: data.user });
+pane.dividerFor = (room) => unread.dividerFor(room);
+pane.onSeen = () => unread.maybeRead();
+pane.onRead = (frame) => unread.read(frame);
+
+// A direct message from anyone's name in "Here now".
+async function startDirect(user, button) {
+  if (button) button.disabled = true;
+  const result = await postJSON("/api/dms/", { username: user.username });
+  if (button) button.disabled = false;
+  if (result.ok && result.data && result.data.slug) {
+    sidebar.upsert(result.data);
+    router.go(result.data.slug);
+  }
+}
+pane.presence.actions.push({
+  name: "dm",
+  label: gettext("Message"),
+  ariaLabel: (user) => interpolate(gettext("Send a direct message to %(name)s"), { name: user.display_name || user.username }),
+  run: (user, button) => startDirect(user, button),
+});
 
 // --- Start ---------------------------------------------------------------------------
 

@@ -46,7 +46,13 @@ export class RoomPane {
     this.log = null;
     this.logs = new Map(); // slug -> MessageLog, most recent last
     this.drafts = new Map(); // slug -> unsent text
-    this.unread = 0;
+    // The total unread of the reader's rooms (badges.js) and the seq the
+    // "new messages" divider goes above, set when a room opens.
+    this.titleCount = 0;
+    this.dividerSeq = null;
+    this.dividerFor = () => null;
+    this.onSeen = () => {};
+    this.onRead = () => {};
     this.scroller = $("scroller");
     this.list = $("messages");
 
@@ -136,6 +142,7 @@ export class RoomPane {
       return;
     }
     this.close();
+    this.dividerSeq = this.dividerFor(room);
     this.room = room;
     this.showRoom(room);
     this.log = this.logs.get(room.slug) || new MessageLog();
@@ -283,6 +290,9 @@ export class RoomPane {
       case "typing":
         this.typingIn.apply(frame);
         break;
+      case "read":
+        this.onRead(frame);
+        break;
       case "room.updated":
         this.showRoom({ name: frame.name, description: frame.description });
         this.onRoomUpdated(this.room.slug, { name: frame.name, description: frame.description });
@@ -344,6 +354,7 @@ export class RoomPane {
     this.list.setAttribute("aria-busy", "false");
     this.showHistoryState();
     this.fillScreen();
+    this.onSeen();
   }
 
   // Messages that are new to the reader; history is never announced.
@@ -351,9 +362,9 @@ export class RoomPane {
     if (!changed.length) return;
     this.view.put(changed);
     this.roving.sync();
-    this.countUnread(changed);
     if (stick) this.view.scrollToBottom();
     else $("jump-latest").hidden = false;
+    this.onSeen();
     if (live && stick && !document.hidden) {
       for (const message of changed) {
         if (message.user.id !== this.me.id && !message.deleted) {
@@ -488,14 +499,14 @@ export class RoomPane {
     if (this.scroller.scrollHeight <= this.scroller.clientHeight + 10) this.requestOlder();
   }
 
-  countUnread(messages) {
-    if (!document.hidden) return;
-    this.unread += messages.filter((message) => message.user.id !== this.me.id && !message.deleted).length;
+  /** The reader's total unread (badges.js): "(3) General · Chat". */
+  setTitleCount(count) {
+    this.titleCount = count;
     this._title();
   }
 
   _title() {
-    document.title = this.unread ? `(${this.unread}) ${this.baseTitle}` : this.baseTitle;
+    document.title = this.titleCount ? `(${this.titleCount}) ${this.baseTitle}` : this.baseTitle;
   }
 
   submit(text) {
@@ -530,8 +541,7 @@ export class RoomPane {
     });
     document.addEventListener("visibilitychange", () => {
       if (document.hidden) return;
-      this.unread = 0;
-      this._title();
+      this.onSeen();
     });
     window.addEventListener("pagehide", () => this.typingOut.stop());
     setInterval(() => refreshTimes(this.list), 30_000);
