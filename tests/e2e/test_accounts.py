@@ -20,6 +20,7 @@ from tests.helpers.browser import (
     room_status,
     send,
     wait_connected,
+    wait_until,
 )
 
 pytestmark = E2E
@@ -68,7 +69,7 @@ async def test_a_password_change_keeps_the_own_browser_chatting(
     await settings.get_by_role("button", name="Change Password").click()
     await expect(settings.locator(".flash")).to_contain_text("Password successfully")
 
-    await room.wait_for_function("window.__sockets.closes.includes(4403)")
+    await wait_until(room, "window.__sockets.closes.includes(4403)")
     await wait_connected(room)
     await send(room, "still here")
     await expect(message(room, "still here")).to_have_count(1)

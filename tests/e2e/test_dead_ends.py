@@ -15,6 +15,7 @@ from tests.helpers.browser import (
     present,
     room_status,
     wait_connected,
+    wait_until,
 )
 
 pytestmark = E2E
@@ -50,7 +51,7 @@ async def test_a_frame_too_large_and_a_flood_each_say_what_happened(
         browsers, server, await database_sync_to_async(make_user)("ada")
     )
     await ada.evaluate(SEND_RAW, "x" * 70_000)
-    await ada.wait_for_function("window.__sockets.closes.includes(1009)")
+    await wait_until(ada, "window.__sockets.closes.includes(1009)")
     await expect(room_status(ada)).to_have_text(
         "Something sent was too large for the server, so the connection closed. "
         "Reconnecting…"
@@ -59,7 +60,7 @@ async def test_a_frame_too_large_and_a_flood_each_say_what_happened(
 
     for _ in range(21):
         await ada.evaluate(SEND_RAW, "not json")
-    await ada.wait_for_function("window.__sockets.closes.includes(4429)")
+    await wait_until(ada, "window.__sockets.closes.includes(4429)")
     await expect(room_status(ada)).to_contain_text(
         "The server disconnected this tab: it sent too many refused messages, or "
         "too many tabs are open."

@@ -3,8 +3,10 @@ context per user), and what tests read off a page (tests/e2e/)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
+import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -118,6 +120,17 @@ class Browsers:
     async def close(self) -> None:
         for context in self.contexts:
             await context.close()
+
+
+async def wait_until(page: Page, expression: str, timeout: float = 10.0) -> None:
+    """Poll `expression` in the page until it is true. Not wait_for_function:
+    that evaluates the text with eval inside the page, which the site's CSP
+    (no 'unsafe-eval') refuses, as it should."""
+    deadline = time.monotonic() + timeout
+    while not await page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} s: {expression}")
+        await asyncio.sleep(0.05)
 
 
 async def wait_connected(page: Page) -> None:
