@@ -79,6 +79,7 @@ def _first_history(*, room, after: int | None, rev: int | None) -> tuple[str, in
 
 
 class RoomConsumer(MembershipSocket, UserSocket):
+    metric_kind = "room"
     room = None
     local: LocalSocket | None = None
     restarting = False
@@ -177,8 +178,8 @@ class RoomConsumer(MembershipSocket, UserSocket):
 
     async def on_message_send(self, frame: Frame) -> None:
         client_id = frame.fields["client_id"]
-        await self.join_before_sending(client_id)
         try:
+            await self.join_before_sending(client_id)
             sent = await sending.message_send(
                 room=self.room,
                 author=self.user,

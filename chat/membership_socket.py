@@ -9,6 +9,8 @@ from channels.db import database_sync_to_async
 
 from chat import memberships, reads
 from chat.frames import Frame, FrameError
+from chat.models import Room
+from chat.sending import RoomGone
 from realtime.user_events import UserEvents
 
 
@@ -43,7 +45,12 @@ class MembershipSocket(UserEvents):
             return
         if self.room.private:
             raise FrameError("forbidden", "You are not a member here.", client_id)
-        await database_sync_to_async(memberships.add)(room=self.room, user=self.user)
+        try:
+            await database_sync_to_async(memberships.add)(
+                room=self.room, user=self.user
+            )
+        except Room.DoesNotExist:
+            raise RoomGone(self.room.slug) from None
         self.is_member = True
 
     async def on_read(self, frame: Frame) -> None:

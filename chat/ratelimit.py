@@ -43,17 +43,12 @@ def rate_key(user_id: int) -> str:
 
 async def acquire(user_id: int) -> str | None:
     """Record one send by `user_id`: a token if within the limit, else None."""
-    limit, seconds = conf.rate_limit()
-    token = uuid.uuid4().hex
-    allowed = await batch.script(
-        ALLOW, [rate_key(user_id)], [limit, int(seconds * 1_000_000), token]
-    )
-    return token if allowed else None
+    return await acquire_in(rate_key(user_id), conf.rate_limit())
 
 
 async def release(user_id: int, token: str) -> None:
     """Give a recorded send back (it turned out to be an idempotent retry)."""
-    await batch.command("ZREM", rate_key(user_id), token)
+    await release_in(rate_key(user_id), token)
 
 
 async def acquire_in(key: str, rate: tuple[int, float]) -> str | None:
@@ -66,6 +61,7 @@ async def acquire_in(key: str, rate: tuple[int, float]) -> str | None:
 
 
 async def release_in(key: str, token: str) -> None:
+    """Give back the event `token` recorded in the window `key`."""
     await batch.command("ZREM", key, token)
 
 
@@ -80,14 +76,9 @@ def room_create_key(user_id: int) -> str:
 
 async def acquire_room_create(user_id: int) -> str | None:
     """Record one new room by `user_id`: a token, or None over the limit."""
-    limit, seconds = conf.room_create_limit()
-    token = uuid.uuid4().hex
-    allowed = await batch.script(
-        ALLOW, [room_create_key(user_id)], [limit, int(seconds * 1_000_000), token]
-    )
-    return token if allowed else None
+    return await acquire_in(room_create_key(user_id), conf.room_create_limit())
 
 
 async def release_room_create(user_id: int, token: str) -> None:
     """The room was not made after all (bad input, a taken slug)."""
-    await batch.command("ZREM", room_create_key(user_id), token)
+    await release_in(room_create_key(user_id), token)

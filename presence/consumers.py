@@ -46,6 +46,7 @@ _relays: Relays[SiteRelay] = Relays(SiteRelay)
 
 
 class PresenceConsumer(UserSocket):
+    metric_kind = "presence"
     registered = False
     local: LocalSocket | None = None
     restarting = False

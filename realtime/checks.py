@@ -6,30 +6,37 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.checks import Error, register
 
+# (setting, what it is for, check id): each a whole number ≥ 1.
+WHOLE_NUMBERS = [
+    (
+        "CHAT_SOCKET_BACKLOG",
+        "It is how many frames may wait for one slow socket before it is "
+        "closed with 1013; the default is 1000.",
+        "realtime.E001",
+    ),
+    (
+        "CHAT_MAX_SOCKETS_PER_USER",
+        "It is how many live sockets one user may hold across all server "
+        "processes; the default is 50.",
+        "realtime.E002",
+    ),
+]
+
 
 @register()
 def socket_settings(app_configs: object = None, **kwargs: object) -> list[Error]:
-    backlog = getattr(settings, "CHAT_SOCKET_BACKLOG", None)
-    if not isinstance(backlog, int) or isinstance(backlog, bool) or backlog < 1:
-        return [
-            Error(
-                f"CHAT_SOCKET_BACKLOG must be a whole number ≥ 1, got {backlog!r}.",
-                hint="It is how many frames may wait for one slow socket before "
-                "it is closed with 1013; the default is 1000.",
-                id="realtime.E001",
+    errors = []
+    for name, hint, check_id in WHOLE_NUMBERS:
+        value = getattr(settings, name, None)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            errors.append(
+                Error(
+                    f"{name} must be a whole number ≥ 1, got {value!r}.",
+                    hint=hint,
+                    id=check_id,
+                )
             )
-        ]
-    cap = getattr(settings, "CHAT_MAX_SOCKETS_PER_USER", None)
-    if not isinstance(cap, int) or isinstance(cap, bool) or cap < 1:
-        return [
-            Error(
-                f"CHAT_MAX_SOCKETS_PER_USER must be a whole number ≥ 1, got {cap!r}.",
-                hint="It is how many live sockets one user may hold across all "
-                "server processes; the default is 50.",
-                id="realtime.E002",
-            )
-        ]
-    return []
+    return errors
 
 
 def _rate_problem(name: str) -> str | None:

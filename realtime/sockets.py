@@ -71,6 +71,8 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
 
     errors: deque[float]
     socket_id: str
+    # The `kind` label of the chat_sockets gauge (/metrics): which path.
+    metric_kind = "socket"
     restarting = False  # closed by a server restart (1012)
 
     async def __call__(self, scope, receive, send) -> None:
@@ -149,10 +151,7 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
     async def accept(self, subprotocol=None, headers=None) -> None:
         if not self.__dict__.get("accepted"):
             self.accepted = True
-            # "room" for RoomConsumer, "presence" for PresenceConsumer.
-            self.kind = metrics.SOCKETS.labels(
-                kind=type(self).__name__.removesuffix("Consumer").lower()
-            )
+            self.kind = metrics.SOCKETS.labels(kind=self.metric_kind)
             self.kind.inc()
         await super().accept(subprotocol, headers)
 
