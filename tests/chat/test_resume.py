@@ -144,9 +144,9 @@ async def test_resume_without_rev_has_no_changed_and_new_messages_come(amake_use
 
 
 async def test_a_resume_from_long_ago_says_changed_more(amake_user, monkeypatch):
-    from chat import consumers
+    from protocol import limits
 
-    monkeypatch.setattr(consumers, "RESUME_CHANGED", 5)
+    monkeypatch.setattr(limits, "RESUME_CHANGED", 5)
     ada = await amake_user("ada")
     room = await database_sync_to_async(Room.objects.get)(slug="general")
 
