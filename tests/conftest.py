@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import redis
+from asgiref.sync import sync_to_async
 from channels.layers import channel_layers
 from django.conf import settings
 
@@ -72,6 +73,18 @@ def make_user(django_user_model) -> Callable:
         return django_user_model.objects.create_user(username=username, **fields)
 
     return make
+
+
+@pytest.fixture
+async def alice(make_user):
+    """An async test's user `alice` ("Alice" to others); modules may define
+    their own."""
+    return await sync_to_async(make_user)("alice", display_name="Alice")
+
+
+@pytest.fixture
+async def bob(make_user):
+    return await sync_to_async(make_user)("bob")
 
 
 @pytest.fixture

@@ -4,22 +4,11 @@ access rules (the same as for its messages)."""
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import sync_to_async
 
 from chat.models import Room
 from presence import api
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-async def alice(make_user):
-    return await sync_to_async(make_user)("alice", display_name="Alice")
-
-
-@pytest.fixture
-async def bob(make_user):
-    return await sync_to_async(make_user)("bob")
 
 
 async def test_anonymous_gets_403_json(async_client):
