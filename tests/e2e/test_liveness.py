@@ -6,12 +6,14 @@ see it leave, all within 25 s."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 from channels.db import database_sync_to_async
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from playwright.async_api import expect
 
 from tests.helpers.browser import E2E, message, present, room_status, send
@@ -73,6 +75,10 @@ async def test_a_vanished_client_is_closed_and_leaves_within_20_s(
     assert time.monotonic() - cut_at < 25
 
     netcut.restore()
-    await ada.get_by_role("button", name="Retry now").click()
-    await expect(status).to_have_attribute("data-state", "open")
+    retry = ada.get_by_role("button", name="Retry now")
+    # Its backoff timer may bring it back first (and hide the button mid-click,
+    # as it did in CI): the button is a shortcut, coming back is the claim.
+    with contextlib.suppress(PlaywrightTimeoutError):
+        await retry.click(timeout=3_000)
+    await expect(status).to_have_attribute("data-state", "open", timeout=WITHIN_MS)
     await expect(present(bob)).to_have_text(["ada", "bob"])
