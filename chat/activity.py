@@ -71,6 +71,12 @@ async def message_stored(message: Message) -> None:
             logger.warning("Activity of message %s not sent: %r", message.pk, result)
 
 
+async def mention_added(*, user_ids: list[int], frame: str) -> None:
+    """An edit that newly mentions `user_ids`: the `mention` frame (built
+    in the edit's transaction) to their site sockets."""
+    await asyncio.gather(*(send_frame(uid, frame, site_only=True) for uid in user_ids))
+
+
 async def room_changed(*, room_id: int, frame: str) -> None:
     """room.updated to the site sockets of the room's members."""
     await get_channel_layer().group_send(

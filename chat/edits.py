@@ -4,7 +4,9 @@ Only the author edits, a message of the room that is not deleted; the body
 follows message.send's rules (protocol.limits). The previous version is kept
 (MessageEdit), the message takes the room's next rev in the same
 transaction, and the room gets `message.edited` once it commits. The same
-body again stores nothing and sends nothing.
+body again stores nothing and sends nothing. Mentions are found again by
+the rule of a new message (chat.mentions): a user the edit newly mentions
+gets `mention`, one it no longer mentions loses the unread mention.
 """
 
 from __future__ import annotations
@@ -13,26 +15,37 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from chat import selectors, seqs
-from chat.models import Message, MessageEdit, Room
+from chat import activity, mentions, selectors, seqs
+from chat.broadcast import after_commit
+from chat.models import Mention, Message, MessageEdit, Room
 from chat.search.terms import document
+from chat.serializers import message_dict
 from chat.services import Unchanged
 from protocol import wire
 from protocol.limits import body_problem
 
 
-def reparse_mentions(message: Message) -> list[int]:
-    """HOOK for mentions (#13): the user ids the edited body mentions, as
-    Message.mentions will hold them. Until mentions land this returns the
-    message's stored mentions if the model has them, else []; #13's parser
-    goes here, and `notify_added_mentions` below sends the `mention` frames."""
-    return sorted(getattr(message, "mention_ids", None) or [])
-
-
-def notify_added_mentions(message: Message, before: list[int], after: list[int]):
-    """HOOK for mentions (#13): after the edit commits, the users in `after`
-    but not in `before` get PROTOCOL's `mention` frame. Nothing to do until
-    mentions land."""
+def _reindex_mentions(message: Message, before: list[int]) -> list[int]:
+    """Keep the Mention rows (unread-mention counts) in step with the edited
+    body's mentions; the users it mentions now and did not before."""
+    gone = set(before) - set(message.mentions)
+    if gone:
+        Mention.objects.filter(message=message, user_id__in=gone).delete()
+    added = [
+        uid
+        for uid in message.mentions
+        if uid not in before and uid != message.author_id
+    ]
+    Mention.objects.bulk_create(
+        [
+            Mention(
+                message=message, user_id=uid, room_id=message.room_id, seq=message.seq
+            )
+            for uid in added
+        ],
+        ignore_conflicts=True,
+    )
+    return added
 
 
 def message_edit(*, room: Room, user, message_id: int, body: str) -> str | None:
@@ -51,7 +64,7 @@ def message_edit(*, room: Room, user, message_id: int, body: str) -> str | None:
             # from here the message cannot change under this transaction.
             rev = seqs.next_rev(room.pk)
             message = (
-                Message.objects.select_related("room")
+                Message.objects.select_related("room", "author")
                 .filter(pk=message_id, room_id=room.pk, deleted=False)
                 .first()
             )
@@ -67,16 +80,21 @@ def message_edit(*, room: Room, user, message_id: int, body: str) -> str | None:
                 body=message.body,
                 at=message.edited_at or message.created_at,
             )
-            before = reparse_mentions(message)
+            before = list(message.mentions)
             message.body = body
             message.edited_at = now
             message.rev = rev
             message.search_terms = document(body)
-            message.save(update_fields=["body", "edited_at", "rev", "search_terms"])
-            after = reparse_mentions(message)
-            transaction.on_commit(
-                lambda: notify_added_mentions(message, before, after), robust=True
+            # The same rule as a new message (PROTOCOL 1.1: an edit that adds
+            # a mention sends `mention`; one that drops it lowers the count).
+            (message.mentions,) = mentions.resolve([(room, body)])
+            message.save(
+                update_fields=["body", "edited_at", "rev", "search_terms", "mentions"]
             )
+            added = _reindex_mentions(message, before)
+            if added:
+                frame = wire.mention(room=room.slug, message=message_dict(message))
+                after_commit(activity.mention_added, user_ids=added, frame=frame)
     except Unchanged:
         return None
     return wire.message_edited(
@@ -85,7 +103,7 @@ def message_edit(*, room: Room, user, message_id: int, body: str) -> str | None:
         room=room.slug,
         body=message.body,
         edited_at=wire.timestamp(now),
-        mentions=after,
+        mentions=list(message.mentions),
         rev=rev,
     )
 
