@@ -49,6 +49,8 @@ STEP_COLUMNS = [
     ("p50_ms", "p50 ms"),
     ("p99_ms", "p99 ms"),
     ("server_cpu_us_per_delivery", "CPU µs/delivery"),
+    ("activity_received", "room.activity received"),
+    ("activity_lost", "room.activity lost"),
     ("others_cpu_s", "other programs' CPU s"),
     ("sustained", "sustained"),
 ]
@@ -144,6 +146,7 @@ def targets(results: dict) -> list[str]:
                 f"({m['ceiling']['server_cpu_us_per_delivery']} µs)",
                 cpu <= limit,
             )
+    _site_rows(by_key, row)
     if "2" in by_key and by_key["2"].get("medians"):
         ours = by_key["2"]["medians"]["ours"]
         for p, limit in (("p50_ms", 10), ("p99_ms", 50)):
@@ -220,6 +223,38 @@ def targets(results: dict) -> list[str]:
         "|---|---|---|---|",
         *rows,
     ]
+
+
+def _site_rows(by_key: dict, row) -> None:
+    """2b against scenario 2 of the same run (the ceiling has no site socket)."""
+    plain, site = by_key.get("2"), by_key.get("2b")
+    if not (plain and site and plain.get("medians") and site.get("medians")):
+        return
+    before = plain["medians"]["ours"].get("server_cpu_us_per_delivery")
+    after = site["medians"]["ours"].get("server_cpu_us_per_delivery")
+    if before and after:
+        ratio = round(after / before, 2)
+        row(
+            "2b. CPU per room delivery, every client with a site socket",
+            "≤ 1.5 x scenario 2",
+            f"{after} µs = {ratio} x scenario 2 ({before} µs)",
+            ratio <= 1.5,
+        )
+    runs = _ours(site)
+    lost = sum(
+        r.get("activity_lost", 0) + r.get("activity_duplicates", 0) for r in runs
+    )
+    row(
+        "2b. room.activity deliveries",
+        "all counted, 0 lost, 0 duplicates",
+        "; ".join(
+            f"round {r['round']}: {r.get('activity_received')} of "
+            f"{r.get('activity_expected')}, lost {r.get('activity_lost')}, dup "
+            f"{r.get('activity_duplicates')}"
+            for r in runs
+        ),
+        bool(runs) and lost == 0,
+    )
 
 
 def code_version() -> str:

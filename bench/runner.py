@@ -321,13 +321,21 @@ def brief(result: dict) -> str:
             f"(cold {result.get('rss_cold_per_socket_kb')}), "
             f"online {result['online_while_open']} -> {result['online_after_close']}"
         )
-    return (
+    line = (
         f"{result['connections_ok']} ok, sent {result['sent']}, "
         f"received {result['received']}/{result['expected']}, lost {result['lost']}, "
         f"dup {result['duplicates']}, "
         f"p50 {result['p50_ms']} p99 {result['p99_ms']} ms, "
         f"{result['server_cpu_us_per_delivery']} us CPU/delivery"
     )
+    if "activity_expected" in result:
+        line += (
+            f"; room.activity {result['activity_received']}/"
+            f"{result['activity_expected']}, lost {result['activity_lost']}, "
+            f"dup {result['activity_duplicates']}, "
+            f"{result['server_cpu_us_per_frame']} us CPU/frame of either kind"
+        )
+    return line
 
 
 MEDIAN_KEYS = [
@@ -341,6 +349,9 @@ MEDIAN_KEYS = [
     "p99_ms",
     "max_ms",
     "server_cpu_us_per_delivery",
+    "server_cpu_us_per_frame",
+    "activity_received",
+    "activity_lost",
     "connects_per_s",
 ]
 

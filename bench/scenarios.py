@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from bench import activity
 from bench.client import ChatClient, Tally
 from bench.measure import Meter, percentiles
 
@@ -218,15 +219,37 @@ async def fixed_load(
     duration: float,
     stuck: int = 0,
     padding: int = 0,
+    site: bool = False,
     profile=None,
 ) -> dict:
-    """Scenarios 1, 2, 3, 6 and the stuck client: a fixed load for a fixed time."""
+    """Scenarios 1, 2, 3, 6 and the stuck client: a fixed load for a fixed
+    time; `site`: every client also holds a site socket (2b, bench.activity)."""
     tag = uuid.uuid4().hex[:8]
     tally = Tally()
     tallies = {0: tally}
+    join_failed = 0
+    if site:
+        join_failed = await activity.join_rooms(
+            dep,
+            [
+                (r * per_room + k, dep.room(r))
+                for r in range(rooms)
+                for k in range(per_room)
+            ],
+        )
     fleet = await connect_fleet(
-        dep, rooms=rooms, per_room=per_room, tag=tag, tallies=tallies
+        dep,
+        rooms=rooms,
+        per_room=per_room,
+        tag=tag,
+        tallies=tallies,
+        client_class=activity.AuthorsClient if site else ChatClient,
     )
+    sites = await activity.open_sites(dep, fleet.clients) if site else []
+    start_seqs = {
+        slug: max(c.last_seq for c in members)
+        for slug, members in fleet.by_room.items()
+    }
     stuck_clients: list[ChatClient] = []
     stuck_tallies = {0: Tally()}
     for j in range(stuck):
@@ -273,6 +296,14 @@ async def fixed_load(
         "load_avg_1m": round(os.getloadavg()[0], 2),
     }
     cost(result, processes)
+    if site:
+        result.update(activity.activity_check(sites, fleet.clients, start_seqs))
+        result["join_failed"] = join_failed
+        everything = result["received"] + result["activity_received"]
+        result["server_cpu_us_per_frame"] = (
+            round(result["server_cpu_s"] / everything * 1e6, 1) if everything else None
+        )
+        await asyncio.gather(*(s.close() for s in sites))
     if stuck_clients:
         result["stuck"] = await _unstick(stuck_clients, stuck_tallies[0], tally)
     result["unexpected_closes"] = closes(fleet)

@@ -65,6 +65,19 @@ def full_specs() -> list[Spec]:
             "(4,000 deliveries/s), 15 s",
         ),
         Spec(
+            "2b",
+            "big room, with site sockets",
+            "fixed",
+            {**big_room, "site": True},
+            rounds=3,
+            ceiling=False,
+            what="scenario 2 with every client also holding the site socket "
+            "(/ws/presence/) of the one-page client, its user a member of the "
+            "room: each message also goes out as room.activity to the other "
+            "199 members (the ceiling has no site socket: compared with "
+            "scenario 2's figure of the same run)",
+        ),
+        Spec(
             "3",
             "many rooms",
             "fixed",
@@ -218,6 +231,22 @@ def smoke_specs() -> list[Spec]:
             },
             rounds=1,
             what="1 room x 3 clients, 3 senders x 5 msg/s, 1.5 s",
+        ),
+        Spec(
+            "2b",
+            "room with site sockets (smoke)",
+            "fixed",
+            {
+                "rooms": 1,
+                "per_room": 3,
+                "senders_per_room": 2,
+                "rate": 5,
+                "duration": 1.5,
+                "site": True,
+            },
+            rounds=1,
+            ceiling=False,
+            what="1 room x 3 clients with site sockets, 2 senders x 5 msg/s, 1.5 s",
         ),
         Spec(
             "3",

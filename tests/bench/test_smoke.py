@@ -1,7 +1,7 @@
 """The benchmark in miniature (every scenario kind with tiny numbers:
-fixed loads 1 and 3, the connect storm, the filling room, idle sockets and
-the rolling restart, against our server and the ceiling where it applies),
-so that `make bench` cannot rot."""
+fixed loads 1 and 3, 2b with site sockets, the connect storm, the filling
+room, idle sockets and the rolling restart, against our server and the
+ceiling where it applies), so that `make bench` cannot rot."""
 
 from __future__ import annotations
 
@@ -18,6 +18,14 @@ def check_fixed(run: dict, per_room: int, where: str) -> None:
     assert run["duplicates"] == 0, where
     assert run["unrepaired_gaps"] == 0, where
     assert run["p50_ms"] is not None, where
+
+
+def check_activity(run: dict, per_room: int, where: str) -> None:
+    """Every message reached every other member's site socket, once."""
+    assert run["join_failed"] == 0, where
+    assert run["activity_expected"] == run["acked"] * (per_room - 1), where
+    assert run["activity_received"] == run["activity_expected"], where
+    assert run["activity_lost"] == run["activity_duplicates"] == 0, where
 
 
 def check_crowd(run: dict, sockets: int, where: str) -> None:
@@ -59,6 +67,8 @@ def test_smoke_scenarios_lose_nothing(tmp_path, monkeypatch):
             assert run["unexpected_closes"] == {}, where
             if spec.kind == "fixed":
                 check_fixed(run, spec.params["per_room"], where)
+                if spec.params.get("site"):
+                    check_activity(run, spec.params["per_room"], where)
             elif spec.kind == "crowd":
                 check_crowd(run, spec.params["sockets"], where)
             elif spec.kind == "restart":
