@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from chat import services, store
+from chat.admin import CappedPaginator
 from chat.models import Message, Room
 from chat.search.terms import document
 
@@ -74,6 +77,24 @@ def test_message_search_finds_by_body_author_and_room(staff_client, many_message
     assert found("needle") == 6
     assert found("other") == 1500  # the room's slug, matched exactly
     assert found("user30") == 100
+
+
+def test_message_list_counts_no_further_than_its_cap(
+    staff_client, many_messages, monkeypatch, django_assert_max_num_queries
+):
+    """A common word must not make the changelist count every match."""
+    monkeypatch.setattr(CappedPaginator, "CAP", 100)
+    with CaptureQueriesContext(connection) as queries:
+        page = staff_client.get("/admin/chat/message/?q=other")
+    assert page.context["cl"].result_count == 101
+    assert "More than 100 messages" in page.content.decode()
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    assert counts and all("LIMIT 101" in sql for sql in counts), counts
+    # Under the cap the page says how many, as before.
+    assert (
+        "6 messages"
+        in staff_client.get("/admin/chat/message/?q=needle").content.decode()
+    )
 
 
 def test_message_change_page_and_room_pages(staff_client, many_messages):
