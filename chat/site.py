@@ -26,7 +26,7 @@ from presence.consumers import PresenceConsumer
 from protocol import wire
 from realtime.groups import activity_group
 from realtime.keyed import KeyedRelay, PerLoop
-from realtime.outbound import LocalSocket
+from realtime.outbound import LocalSocket, encode_text
 from realtime.user_events import UserEvents
 
 logger = logging.getLogger(__name__)
@@ -51,22 +51,24 @@ class ActivityRelay(KeyedRelay):
             return
         author = event["user"]["id"]
         mentioned = set(event["mentions"])
-        frames: dict[bool, str] = {}
+        # At most two frames (mentioned or not), each encoded once for all.
+        frames: dict[bool, tuple[str, bytes]] = {}
         for sock in list(members):
             if sock.user_id == author:
                 continue
             mention = sock.user_id in mentioned
             if not mention and (room_id, sock) in self.muted:
                 continue
-            frame = frames.get(mention)
-            if frame is None:
-                frame = frames[mention] = wire.room_activity(
+            pair = frames.get(mention)
+            if pair is None:
+                frame = wire.room_activity(
                     room=event["slug"],
                     seq=event["seq"],
                     user=event["user"],
                     mention=mention,
                 )
-            await sock.push(frame)
+                pair = frames[mention] = (frame, encode_text([frame]))
+            await sock.push(*pair)
 
 
 _activity = PerLoop(ActivityRelay)
