@@ -68,7 +68,7 @@ export class RovingList {
 
   _setStops(item, index) {
     item.tabIndex = index;
-    for (const button of item.querySelectorAll(".msg-actions button")) button.tabIndex = index;
+    for (const button of item.querySelectorAll(".msg-actions button, .msg-meta button")) button.tabIndex = index;
   }
 
   _keydown(event) {
