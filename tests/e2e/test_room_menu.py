@@ -85,6 +85,7 @@ async def test_mute_then_leave(server, browsers, make_user):
     await menu.get_by_role("menuitem", name="Mute room").click()
     item = side_item(bob, "Design review")
     await expect(item.locator(".badge-muted")).to_have_count(1)
+    await expect(bob.locator("#room-muted")).to_have_text("muted")
     await bob.get_by_role("link", name="General").click()
     await send(ada, "an ordinary message")
     await send(ada, "@bob but this one")

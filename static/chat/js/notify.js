@@ -87,7 +87,6 @@ export class Notifier {
     const on = this.enabled;
     this.button.hidden = permission === "unsupported" || permission === "denied";
     this.button.textContent = on ? gettext("Turn off notifications") : gettext("Turn on notifications");
-    this.button.setAttribute("aria-pressed", String(on));
     if (permission === "denied") {
       this.status.textContent = gettext("Notifications are blocked for this site in your browser's settings.");
     } else if (on) {
@@ -134,6 +133,7 @@ export class Notifier {
   notify(slug, seq, title, body) {
     if (!this.wanted(slug, seq)) return;
     this.shown.add(`${slug}:${seq}`);
+    if (this.shown.size > 500) this.shown.delete(this.shown.values().next().value);
     let note;
     try {
       // One notification per message, even from several tabs (the tag).
