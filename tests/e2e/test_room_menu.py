@@ -101,3 +101,26 @@ async def test_mute_then_leave(server, browsers, make_user):
     await expect(bob).to_have_url(f"{server.http_url}/rooms/general/")
     await expect(side_item(bob, "Design review")).to_have_count(0)
     await expect(bob.locator("#notices")).to_contain_text("You left Design review.")
+
+
+async def test_leaving_a_private_room_is_asked_first(server, browsers, make_user):
+    make = database_sync_to_async(make_user)
+    ada_user, bob_user = await make("ada"), await make("bob")
+    await database_sync_to_async(room_create)(
+        owner=ada_user, name="Release", slug="release", private=True, members=["bob"]
+    )
+    bob = await browsers.room(server, bob_user, "release")
+    dialog = bob.get_by_role("dialog", name="Leave this private room?")
+    menu = await open_menu(bob)
+    await menu.get_by_role("menuitem", name="Leave room").click()
+    await expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    await bob.keyboard.press("Escape")
+    await expect(dialog).to_be_hidden()
+    await expect(bob.get_by_role("button", name="Room", exact=True)).to_be_focused()
+    await expect(side_item(bob, "Release")).to_have_count(1)
+
+    menu = await open_menu(bob)
+    await menu.get_by_role("menuitem", name="Leave room").click()
+    await dialog.get_by_role("button", name="Leave room").click()
+    await expect(bob).to_have_url(f"{server.http_url}/rooms/general/")
+    await expect(side_item(bob, "Release")).to_have_count(0)

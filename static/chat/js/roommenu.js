@@ -64,7 +64,7 @@ export class RoomMenu {
     });
     this.items.mute.addEventListener("click", () => this.toggleMute());
     this.items.join.addEventListener("click", () => this.join());
-    this.items.leave.addEventListener("click", () => this.leave());
+    this.items.leave.addEventListener("click", () => this.confirmLeave());
     this.items.edit.addEventListener("click", () => this.edit());
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -72,6 +72,17 @@ export class RoomMenu {
     });
     $("room-edit-cancel").addEventListener("click", () => this.dialog.close());
     this.dialog.addEventListener("close", () => this.button.focus());
+    // Leaving a private room cannot be undone by oneself: asked first.
+    this.leaveDialog = $("room-leave-dialog");
+    $("room-leave-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.leaveDialog.close("leave");
+    });
+    $("room-leave-cancel").addEventListener("click", () => this.leaveDialog.close());
+    this.leaveDialog.addEventListener("close", () => {
+      if (this.leaveDialog.returnValue === "leave") this.leave();
+      else this.button.focus();
+    });
   }
 
   /** The open room as the reader knows it best (the sidebar has the API's Room). */
@@ -173,6 +184,18 @@ export class RoomMenu {
     }
     this.took(result.data);
     showNotice(interpolate(gettext("You joined %(room)s."), { room: roomLabel(room) }));
+  }
+
+  confirmLeave() {
+    const room = this.room;
+    if (!room.private) {
+      this.leave();
+      return;
+    }
+    this.close(false);
+    this.leaveDialog.returnValue = "";
+    this.leaveDialog.showModal();
+    $("room-leave-cancel").focus();
   }
 
   async leave() {
