@@ -96,6 +96,27 @@ async def test_every_page_has_no_axe_violations(server, browsers, make_user):
     await send(ada, "a new one")
     await ada.locator("#messages .msg").last.focus()
     await check(ada, "chat page", found)
+    # The room menu, the @ list and the edit dialog, open.
+    await ada.get_by_role("button", name="Room", exact=True).click()
+    await check(ada, "room menu", found)
+    await ada.get_by_role("menuitem", name="Edit name and description").click()
+    await ada.get_by_role("dialog").get_by_label("Name").fill("")
+    await ada.get_by_role("dialog").get_by_role("button", name="Save").click()
+    await expect(ada.locator("#room-edit-name-errors")).to_be_visible()
+    await check(ada, "room edit dialog with errors", found)
+    await ada.keyboard.press("Escape")
+    await ada.locator("#composer-input").press_sequentially("@b")
+    await expect(ada.get_by_role("option")).to_have_count(1)
+    await check(ada, "mention list", found)
+    await ada.locator("#composer-input").press("Escape")
+    await ada.locator("#composer-input").fill("")
+    await ada.get_by_role("button", name="Room", exact=True).click()
+    await ada.get_by_role("menuitem", name="Leave room").click()
+    await expect(
+        ada.get_by_role("dialog", name="Leave this private room?")
+    ).to_be_visible()
+    await check(ada, "leave dialog", found)
+    await ada.keyboard.press("Escape")
     for path in ["/rooms/", "/accounts/profile/", "/accounts/password/change/",
                  "/accounts/email/", "/accounts/logout/"]:  # fmt: skip
         await ada.goto(path)

@@ -73,6 +73,15 @@ async def test_the_whole_flow_in_russian(server, browsers, make_user):
     await expect(page.locator("#history-status")).to_have_text("Это начало комнаты.")
     words = await english_left(page)
     assert words == [], words
+    # The room menu and the @ list, open.
+    await page.get_by_role("button", name="Комната", exact=True).click()
+    await expect(page.get_by_role("menuitem").first).to_be_focused()
+    words = await english_left(page)
+    assert words == [], words
+    await page.keyboard.press("Escape")
+    await page.locator("#composer-input").press_sequentially("@b")
+    await expect(page.locator("#mention-list")).to_be_visible()
+    await page.locator("#composer-input").fill("")
 
     for path in ["/rooms/", "/accounts/profile/", "/accounts/password/change/",
                  "/no/such/page/"]:  # fmt: skip

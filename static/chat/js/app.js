@@ -7,11 +7,15 @@
 // (`room.activity`, `read`, `mention`, `room.added`, `room.removed`),
 // sidebar.addDecorator(fn) for badges, pane for the open room.
 
-import { pageData, postJSON, sessionEnded } from "./api.js";
+import { pageData, sessionEnded } from "./api.js";
 import { Unread } from "./badges.js";
+import { authorButton, directStarter } from "./directs.js";
 import { Drawer } from "./drawers.js";
 import { gettext, interpolate } from "./i18n.js";
+import { MentionPicker } from "./mentionpicker.js";
+import { Notifier } from "./notify.js";
 import { RoomPane } from "./room.js";
+import { RoomMenu } from "./roommenu.js";
 import { Router, slugMatcher } from "./router.js";
 import { SearchBox } from "./search.js";
 import { Sidebar } from "./sidebar.js";
@@ -112,21 +116,51 @@ pane.dividerFor = (room) => unread.dividerFor(room);
 pane.onSeen = () => unread.maybeRead();
 pane.onRead = (frame) => unread.read(frame);
 
-// A direct message from anyone's name in "Here now".
-async function startDirect(user, button) {
-  if (button) button.disabled = true;
-  const result = await postJSON("/api/dms/", { username: user.username });
-  if (button) button.disabled = false;
-  if (result.ok && result.data && result.data.slug) {
-    sidebar.upsert(result.data);
-    router.go(result.data.slug);
-  }
-}
+// A direct message from anyone's name: in "Here now" and on their messages.
+const startDirect = directStarter({ sidebar, router });
 pane.presence.actions.push({
   name: "dm",
   label: gettext("Message"),
   ariaLabel: (user) => interpolate(gettext("Send a direct message to %(name)s"), { name: user.display_name || user.username }),
   run: (user, button) => startDirect(user, button),
+});
+pane.view.context.author = authorButton(data.user, startDirect);
+
+// @ autocomplete: the people this page knows in the open room.
+export const mentions = new MentionPicker({
+  input: $("composer-input"),
+  list: $("mention-list"),
+  status: $("mention-status"),
+  candidates: () =>
+    [
+      ...pane.presence.users.values(),
+      ...(pane.log ? pane.log.all().map((message) => message.user) : []),
+      pane.room && pane.room.peer,
+    ].filter((user) => user && user.id !== data.user.id),
+});
+
+// Notifications for mentions and direct messages while the tab is hidden.
+export const notifier = new Notifier({
+  button: $("notify-toggle"),
+  status: $("notify-status"),
+  site,
+  sidebar,
+  me: data.user,
+  open: (slug) => {
+    if (!pane.room || pane.room.slug !== slug) router.go(slug);
+  },
+});
+
+// Mute, leave, join, and the owner's rename, from the room header.
+export const roomMenu = new RoomMenu({
+  pane,
+  sidebar,
+  me: data.user,
+  isStaff: data.isStaff,
+  leaveTo(slug) {
+    const next = sidebar.room("general") ? "general" : [...sidebar.rooms.keys()].find((other) => other !== slug);
+    if (next && next !== slug) router.go(next);
+  },
 });
 
 // --- Start ---------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 // The message list is one Tab stop (a roving tabindex, as Slack and Zulip
 // do): the current message has tabindex 0, every other -1. Up and Down move
 // between messages, Home and End go to the first and the last, Page Up and
-// Page Down jump by ten; Tab from a message reaches its actions (only the
-// current message's buttons are Tab stops), and Delete runs its delete
-// action. Up on the first message asks for older ones.
+// Page Down jump by ten; Tab from a message reaches its author's name (a
+// button, directs.js) and its actions (only the current message's buttons
+// are Tab stops), and Delete runs its delete action. Up on the first
+// message asks for older ones.
 
 const ITEM = "li.msg";
 const STEP_PAGE = 10;
@@ -68,7 +69,7 @@ export class RovingList {
 
   _setStops(item, index) {
     item.tabIndex = index;
-    for (const button of item.querySelectorAll(".msg-actions button")) button.tabIndex = index;
+    for (const button of item.querySelectorAll(".msg-actions button, .msg-meta button")) button.tabIndex = index;
   }
 
   _keydown(event) {

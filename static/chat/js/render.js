@@ -11,6 +11,8 @@
 //    run(message, button)}]); app code decides which apply (delete today;
 //    edit and react later). They are reachable from the focused message
 //    (listnav.js) and shown on hover, focus and on touch screens.
+//  - context.author(message): an element for the author's name instead of
+//    the plain one, or null (a button opening a direct message, directs.js).
 
 import { gettext, interpolate } from "./i18n.js";
 import { bodyNodes, parts } from "./messageparts.js";
@@ -150,7 +152,8 @@ export function messageElement(message, context) {
   main.className = "msg-main";
   const meta = document.createElement("div");
   meta.className = "msg-meta";
-  meta.append(userName(message.user), " ", timeElement(new Date(message.created_at)));
+  const author = context.author ? context.author(message) : null;
+  meta.append(author || userName(message.user), " ", timeElement(new Date(message.created_at)));
   // A <div>: Markdown makes paragraphs, lists, quotes and code blocks.
   const body = document.createElement("div");
   body.className = "msg-body";

@@ -198,6 +198,7 @@ export class RoomPane {
     const label = roomLabel(this.room);
     $("room-title-text").textContent = label;
     $("room-private").hidden = !this.room.private || isDirect(this.room);
+    $("room-muted").hidden = !this.room.muted;
     const description = $("room-description");
     description.textContent = this.room.description || "";
     description.hidden = !this.room.description;
