@@ -19,6 +19,8 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
+from realtime import canary
+
 logger = logging.getLogger(__name__)
 
 
@@ -91,6 +93,7 @@ class KeyedRelay:
         layer = get_channel_layer()
         while True:
             event = await layer.receive(channel)
+            canary.heard()
             key = event.get(self.event_key)
             members = self.members.get(key)
             if not members:

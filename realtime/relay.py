@@ -79,6 +79,7 @@ class GroupRelay:
     async def _run(self, layer) -> None:
         while True:
             event = await layer.receive(self.channel_name)
+            canary.heard()
             try:
                 await self.handle(event)
             except Exception:

@@ -162,3 +162,42 @@ async def test_redis_stopped_and_back_is_pubsub_down_then_ok(alice, redis_server
     print(f"pub/sub healthy again {back:.2f}s after Redis resumed")
     reply = await send_message(sock, "back", "b")
     assert reply["seq"] == 1
+
+
+async def test_a_late_canary_while_events_arrive_is_busy_not_deaf(monkeypatch):
+    """Under load the canary's reply can sit behind a backlog of events;
+    reconnecting then would break every subscription in flight. Events
+    arriving during the round trip put the miss off, for BUSY_TICKS ticks."""
+    probe = canary.Canary()
+    reconnects = []
+
+    async def late(layer) -> bool:
+        canary.heard()  # a relay got an event meanwhile
+        return False
+
+    async def count(layer) -> None:
+        reconnects.append(layer)
+
+    monkeypatch.setattr(probe, "_round_trip", late)
+    monkeypatch.setattr(canary, "reconnect", count)
+    for _ in range(canary.BUSY_TICKS):
+        await probe.tick()
+        assert probe.healthy and reconnects == []
+    await probe.tick()  # late for too long: deaf after all
+    assert not probe.healthy and len(reconnects) == 1
+
+
+async def test_a_late_canary_with_no_events_is_a_miss_at_once(monkeypatch):
+    probe = canary.Canary()
+    reconnects = []
+
+    async def silent(layer) -> bool:
+        return False
+
+    async def count(layer) -> None:
+        reconnects.append(layer)
+
+    monkeypatch.setattr(probe, "_round_trip", silent)
+    monkeypatch.setattr(canary, "reconnect", count)
+    await probe.tick()
+    assert not probe.healthy and probe.misses == 1 and len(reconnects) == 1
