@@ -323,7 +323,8 @@ const socket = new ReconnectingSocket({
   onState: (state, detail) => states.push([state, detail.code]),
 });
 socket.start();
-assert.equal(opened[0].url, "wss://chat.example/ws/chat/r/");
+// Every socket declares its 10 s ping (README, Liveness).
+assert.equal(opened[0].url, "wss://chat.example/ws/chat/r/?heartbeat=10");
 assert.equal(socket.send({ type: "ping" }), false);
 opened[0].open();
 assert.equal(socket.send({ type: "ping" }), true);
@@ -336,7 +337,7 @@ after = 7;
 opened[0].drop(1006);
 assert.deepEqual(states.at(-1), [State.RECONNECTING, 1006]);
 await nextAttempt(2);
-assert.equal(opened[1].url, "wss://chat.example/ws/chat/r/?after=7");
+assert.equal(opened[1].url, "wss://chat.example/ws/chat/r/?after=7&heartbeat=10");
 opened[1].open();
 
 // 4429 (flooding, too many tabs) waits long, unless asked to retry now.
@@ -355,12 +356,17 @@ opened[3].open();
 opened[3].drop(1012);
 await nextAttempt(5);
 opened[4].open();
+// 4408 (the server heard nothing for twice the heartbeat) reconnects too.
+opened[4].drop(4408);
+assert.equal(states.at(-1)[0], State.RECONNECTING);
+await nextAttempt(6);
+opened[5].open();
 
 // 4404 is final.
-opened[4].drop(4404);
+opened[5].drop(4404);
 assert.deepEqual(states.at(-1), [State.CLOSED, 4404]);
 await sleep(1500);
-assert.equal(opened.length, 5);
+assert.equal(opened.length, 6);
 console.log("ok");
 """
 
