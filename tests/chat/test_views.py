@@ -371,6 +371,67 @@ console.log("ok");
 """
 
 
+HEARTBEAT_SCRIPT = """
+import assert from "node:assert/strict";
+
+const opened = [];
+class FakeWebSocket {
+  static OPEN = 1;
+  constructor(url) {
+    this.url = url;
+    this.readyState = 0;
+    this.sent = [];
+    opened.push(this);
+  }
+  send(data) { this.sent.push(JSON.parse(data)); }
+  close() { this.readyState = 3; }
+  open() { this.readyState = 1; this.onopen(); }
+}
+globalThis.WebSocket = FakeWebSocket;
+globalThis.window = {
+  location: { protocol: "http:", host: "chat.example" },
+  addEventListener() {},
+};
+const listeners = {};
+globalThis.document = {
+  hidden: true,
+  addEventListener(type, fn) { listeners[type] = fn; },
+};
+const { ReconnectingSocket } = await import("%s");
+const socket = new ReconnectingSocket({
+  path: () => "/ws/presence/",
+  onFrame() {},
+  onState() {},
+});
+// Opened while hidden: its timers may fire once a minute, so it says 60 s.
+socket.start();
+assert.equal(opened[0].url, "ws://chat.example/ws/presence/?heartbeat=60");
+opened[0].open();
+// Shown: 10 s from now on, said with a ping; hidden again: 60 s.
+document.hidden = false;
+listeners.visibilitychange();
+assert.deepEqual(opened[0].sent.at(-1), { type: "ping", heartbeat: 10 });
+document.hidden = true;
+listeners.visibilitychange();
+assert.deepEqual(opened[0].sent.at(-1), { type: "ping", heartbeat: 60 });
+socket.stop();
+console.log("ok");
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_socket_declares_its_heartbeat_by_visibility():
+    script = HEARTBEAT_SCRIPT % (JS_DIR / "socket.js").as_uri()
+    result = subprocess.run(
+        ["node", "--input-type=module", "-e", script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 def test_socket_reconnects_and_resumes_but_not_after_4404():
     script = SOCKET_SCRIPT % (JS_DIR / "socket.js").as_uri()
