@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 Row = Callable[[str, str, str, bool | None], None]
+# project.settings' default WS_PING_INTERVAL (tests/bench/test_report.py
+# checks they agree), for scenario 11, which keeps the defaults.
+DEFAULT_PING_S = 8
 
 
 def _ours(entry: dict) -> list[dict]:
@@ -22,11 +25,18 @@ def crowd_table(entry: dict) -> list[str]:
         "per connect (server+Redis) | server ms/connect | presence frames to "
         "clients | presence exact (clients) | RSS/socket KB (server) | cold "
         "RSS/socket KB | online open → closed | load gen CPU s | other "
-        "programs' CPU s | unexpected closes |",
-        "|" + "---|" * 16,
+        "programs' CPU s | idle CPU % of a core (server; Redis) | "
+        "unexpected closes |",
+        "|" + "---|" * 17,
     ]
     for r in entry["runs"]:
         exact = r.get("presence_exact")
+        idle = r.get("idle_cpu_pct")
+        idle_cell = (
+            f"{idle.get('server')}; {idle.get('redis', '-')} over {r['idle_s']} s"
+            if idle
+            else "-"
+        )
         rows.append(
             f"| {r['server']} | {r['round']} | {r['connections_ok']} | "
             f"{r['connections_failed']} | {r['connect_s']} | {r['connects_per_s']} | "
@@ -36,7 +46,7 @@ def crowd_table(entry: dict) -> list[str]:
             f"{r['rss_per_socket_kb'].get('server')} | "
             f"{r['rss_cold_per_socket_kb'].get('server')} | "
             f"{r['online_while_open']} → {r['online_after_close']} | "
-            f"{r.get('loadgen_cpu_s')} | {r.get('others_cpu_s')} | "
+            f"{r.get('loadgen_cpu_s')} | {r.get('others_cpu_s')} | {idle_cell} | "
             f"{r['unexpected_closes'] or 0} |"
         )
     return rows
@@ -60,6 +70,40 @@ def restart_table(entry: dict) -> list[str]:
             f"{r['unrepaired_gaps']} | {r['reconnects']} | {restarts} |"
         )
     return rows
+
+
+def _idle_server(entry: dict | None) -> tuple[float, float, int] | None:
+    """(idle server CPU % of a core, idle seconds, sockets) of the first run
+    of ours, or None."""
+    runs = _ours(entry) if entry else []
+    if not runs or not runs[0].get("idle_cpu_pct"):
+        return None
+    run = runs[0]
+    return run["idle_cpu_pct"]["server"], run["idle_s"], run["connections_ok"]
+
+
+def ping_cost(by_key: dict) -> str | None:
+    """What server WebSocket pings cost an idle process: scenario 11 (pings
+    at their defaults) against 11b (WS_PING_INTERVAL=0)."""
+    on, off = _idle_server(by_key.get("11")), _idle_server(by_key.get("11b"))
+    if on is None or off is None:
+        return None
+    env = by_key["11"].get("env") or {}
+    interval = float(env.get("WS_PING_INTERVAL", DEFAULT_PING_S))
+    sockets = min(on[2], off[2])
+    pings_per_s = sockets / interval
+    extra = on[0] - off[0]
+    per_ping = extra / 100 / pings_per_s * 1e6 if pings_per_s else 0
+    return (
+        f"{on[0]}% of a core with pings every {interval:g} s, {off[0]}% with "
+        f"none ({sockets:,} sockets, {on[1]:g} s idle): "
+        + (
+            f"{round(extra, 2)} points for {round(pings_per_s):,} pings/s, "
+            f"about {round(per_ping, 1)} µs of CPU each"
+            if per_ping > 0
+            else "no cost that this run could measure"
+        )
+    )
 
 
 def target_rows(by_key: dict, row: Row) -> None:
@@ -114,6 +158,9 @@ def target_rows(by_key: dict, row: Row) -> None:
             and rss <= 25
             and all(r["online_after_close"] == 0 for r in runs),
         )
+    cost = ping_cost(by_key)
+    if cost:
+        row("11 / 11b. server WebSocket pings, idle", "measured", cost, None)
     entry = by_key.get("12")
     if entry and entry.get("runs"):
         for r in entry["runs"]:

@@ -114,6 +114,7 @@ class Bench:
             "params": spec.params,
             "database": spec.database,
             "processes": spec.processes,
+            "env": spec.env,
             "runs": [],
         }
         database = self._database(spec.database)
@@ -147,7 +148,9 @@ class Bench:
 
     def _start(self, spec: Spec, database: Database) -> tuple:
         ours = [
-            ChatServer(database=database, redis_url=self.redis.url).start()
+            ChatServer(
+                database=database, redis_url=self.redis.url, env=spec.env
+            ).start()
             for _ in range(spec.processes)
         ]
         if spec.kind == "restart":

@@ -127,13 +127,19 @@ class ChatServer(ChatProcess):
 
     log_level = "warning"
 
-    def __init__(self, *, database: Database, redis_url: str) -> None:
+    def __init__(
+        self, *, database: Database, redis_url: str, env: dict | None = None
+    ) -> None:
         super().__init__(log_dir=var_dir())
         self.database = database
         self.redis_url = redis_url
+        self.extra_env = env or {}  # a scenario's own settings (Spec.env)
 
     def env(self) -> dict[str, str]:
-        return server_env(database_url=self.database.url, redis_url=self.redis_url)
+        return {
+            **server_env(database_url=self.database.url, redis_url=self.redis_url),
+            **self.extra_env,
+        }
 
 
 class CeilingServer(ChildProcess):

@@ -4,7 +4,7 @@ their own kinds: bench.runner.Bench runs any list of them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -22,6 +22,9 @@ class Spec:
     # line's estimate of what is left.
     estimate_s: float = 30.0
     ceiling: bool = True  # also run against the ceiling server
+    # Settings of our server for this scenario (environment variables), e.g.
+    # WS_PING_INTERVAL=0 for scenario 11b.
+    env: dict = field(default_factory=dict)
 
 
 def full_specs() -> list[Spec]:
@@ -190,13 +193,27 @@ def full_specs() -> list[Spec]:
             "11",
             "10,000 idle sockets",
             "crowd",
-            {"sockets": 10000, "rooms": 500, "concurrency": 200, "idle_s": 5},
+            {"sockets": 10000, "rooms": 500, "concurrency": 200, "idle_s": 30},
+            fresh=True,
+            rounds=1,
+            estimate_s=260,
+            what="10,000 authenticated sockets (10,000 users, 500 rooms of 20) "
+            "on one process: connect, idle 30 s (idle CPU with server "
+            "WebSocket pings at their defaults, every 8 s; 30 s holds exactly 3 "
+            "presence heartbeats), RSS per socket, presence 10,000 → 0",
+        ),
+        Spec(
+            "11b",
+            "10,000 idle sockets, server pings off",
+            "crowd",
+            {"sockets": 10000, "rooms": 500, "concurrency": 200, "idle_s": 30},
             fresh=True,
             rounds=1,
             estimate_s=240,
-            what="10,000 authenticated sockets (10,000 users, 500 rooms of 20) "
-            "on one process: connect, idle 5 s, RSS per socket, presence "
-            "10,000 → 0",
+            ceiling=False,
+            env={"WS_PING_INTERVAL": "0"},
+            what="scenario 11 with WS_PING_INTERVAL=0: what server pings cost "
+            "an idle process, against 11's idle CPU",
         ),
         Spec(
             "12",
@@ -282,9 +299,19 @@ def smoke_specs() -> list[Spec]:
             "11",
             "idle sockets (smoke)",
             "crowd",
-            {"sockets": 30, "rooms": 3, "concurrency": 10, "idle_s": 0.5},
+            {"sockets": 30, "rooms": 3, "concurrency": 10, "idle_s": 1.0},
             rounds=1,
-            what="30 idle sockets",
+            what="30 idle sockets, idle 1 s",
+        ),
+        Spec(
+            "11b",
+            "idle sockets, server pings off (smoke)",
+            "crowd",
+            {"sockets": 30, "rooms": 3, "concurrency": 10, "idle_s": 1.0},
+            rounds=1,
+            ceiling=False,
+            env={"WS_PING_INTERVAL": "0"},
+            what="30 idle sockets, idle 1 s, WS_PING_INTERVAL=0",
         ),
         Spec(
             "12",

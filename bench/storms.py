@@ -164,6 +164,15 @@ async def crowd(
         },
         "processes_connect": connect,
         "processes_idle": idle,
+        "idle_s": idle_s,
+        # Percent of one core each process took while the sockets idled:
+        # heartbeats, and the server's WebSocket pings (11 against 11b).
+        "idle_cpu_pct": {
+            name: round(v["cpu_s"] / idle_s * 100, 2) for name, v in idle.items()
+        }
+        if idle
+        else None,
+        "others_cpu_s_idle": meter.others_cpu_s if idle else None,
         "load_avg_1m": round(os.getloadavg()[0], 2),
         "online_while_open": online_open,
         "online_after_close": online_closed,

@@ -282,7 +282,7 @@ class RoomConsumer(MembershipSocket, UserSocket):
         )
 
     async def on_ping(self, frame: Frame) -> None:
-        if not self.ping_allowed():
+        if not self.ping_allowed(frame.fields):
             return  # each costs Redis commands; past CHAT_PING_LIMIT, dropped
         await presence.touch(socket_id=self.socket_id)
         await self.send(wire.PONG)

@@ -17,6 +17,7 @@ from protocol.limits import (
     client_id_problem,
     emoji_problem,
 )
+from realtime import liveness
 from realtime.sockets import FrameError, parse_envelope
 
 __all__ = ["Frame", "FrameError", "parse_frame"]
@@ -125,7 +126,11 @@ def _read(data: dict, ref: str | None) -> dict[str, Any]:
 
 
 def _ping(data: dict, ref: str | None) -> dict[str, Any]:
-    return {}
+    # An optional `heartbeat` re-declares the socket's (README, Liveness).
+    seconds, problem = liveness.ping_heartbeat(data)
+    if problem:
+        raise FrameError("bad_request", problem, ref)
+    return {} if seconds is None else {"heartbeat": seconds}
 
 
 PARSERS = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 from accounts.sockets import UserSocket
 from presence import api as presence
 from protocol import wire
+from realtime import liveness
 from realtime.groups import SITE_GROUP
 from realtime.outbound import LocalSocket
 from realtime.presence_fan import PresenceFan
@@ -18,11 +19,15 @@ from realtime.sockets import FrameError, parse_envelope
 
 
 def parse_frame(text_data: str | None, bytes_data: bytes | None) -> dict:
-    """The client frame as a dict with a string `type`, or a FrameError."""
+    """The fields of a `ping` (its `heartbeat`, if any), or a FrameError."""
     frame, _kind, ref = parse_envelope(text_data)
     if frame["type"] != "ping":
         raise FrameError("unknown_type", "This socket only understands `ping`.", ref)
-    return frame
+    # An optional `heartbeat` re-declares the socket's (README, Liveness).
+    seconds, problem = liveness.ping_heartbeat(frame)
+    if problem:
+        raise FrameError("bad_request", problem, ref)
+    return {} if seconds is None else {"heartbeat": seconds}
 
 
 class SiteRelay(GroupRelay):
@@ -88,11 +93,11 @@ class PresenceConsumer(UserSocket):
         self, text_data: str | None = None, bytes_data: bytes | None = None
     ) -> None:
         try:
-            parse_frame(text_data, bytes_data)
+            fields = parse_frame(text_data, bytes_data)
         except FrameError as error:
             await self.send_error(error.code, error.detail, error.ref)
             return
-        if not self.ping_allowed():
+        if not self.ping_allowed(fields):
             return  # past CHAT_PING_LIMIT: dropped, like on room sockets
         await presence.touch(socket_id=self.socket_id)
         await self.send(wire.PONG)

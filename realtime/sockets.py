@@ -21,7 +21,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 
 from protocol import wire
-from realtime import codes, conf, metrics, socketcap, throttle
+from realtime import codes, conf, liveness, metrics, socketcap, throttle
 from realtime.account_events import AccountWatcher
 from realtime.failures import is_outage, outage_log
 from realtime.outbound import LocalSocket
@@ -74,6 +74,10 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
     # The `kind` label of the chat_sockets gauge (/metrics): which path.
     metric_kind = "socket"
     restarting = False  # closed by a server restart (1012)
+    # ?heartbeat= (realtime.liveness): seconds and watch, or why it was bad.
+    heartbeat_s: int | None = None
+    bad_heartbeat: str | None = None
+    watch: liveness.Watch | None = None
 
     async def __call__(self, scope, receive, send) -> None:
         # Unlike channels' consumer, no channel-layer channel of its own:
@@ -84,6 +88,7 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.socket_id = uuid.uuid4().hex  # the socket's name in presence
         self.base_send = send
+        self.heartbeat_s, self.bad_heartbeat = liveness.parse(scope)
         try:
             with contextlib.suppress(StopConsumer):
                 while True:
@@ -101,6 +106,8 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
         # An outage (Redis, the database) fails this one frame, not the
         # socket: the client is told `unavailable` and may retry.
         self.frame = message  # for the `ref` of an error, should it fail
+        if self.watch is not None:
+            self.watch.heard()
         try:
             await super().websocket_receive(message)
         except Exception as error:
@@ -153,7 +160,12 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
             self.accepted = True
             self.kind = metrics.SOCKETS.labels(kind=self.metric_kind)
             self.kind.inc()
+            if self.heartbeat_s is not None:  # counted from here
+                self.watch = liveness.watch(self.heartbeat_s, self._silent)
         await super().accept(subprotocol, headers)
+
+    async def _silent(self) -> None:
+        await self.close_with(codes.SILENT)
 
     async def dispatch(self, message: dict) -> None:
         # channels' dispatch() hops to a worker thread to close stale database
@@ -186,9 +198,11 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
     async def leave(self) -> None:
         """Give up presence and room subscriptions (idempotent)."""
 
-    def ping_allowed(self) -> bool:
-        """Whether this `ping` may refresh presence and get its pong
-        (CHAT_PING_LIMIT per socket; beyond it, pings are dropped)."""
+    def ping_allowed(self, fields: dict) -> bool:
+        """Whether this `ping` may refresh presence and get its pong (past
+        CHAT_PING_LIMIT, dropped); its `heartbeat` re-declares (liveness)."""
+        if (seconds := fields.get("heartbeat")) and not self.__dict__.get("ended"):
+            self.watch = liveness.redeclare(self.watch, seconds, self._silent)
         pings = self.__dict__.get("pings")
         if pings is None:
             pings = self.pings = throttle.Window(*conf.ping_limit())
@@ -213,12 +227,16 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
     def local_socket(self) -> LocalSocket:
         """This socket as relays see it; past its backlog it is closed with
         1013 (PROTOCOL.md) and the client resumes by seq."""
-        return LocalSocket(
+        sock = LocalSocket(
             user_id=self.user.id,
             send=self.base_send,
             on_overflow=self._too_far_behind,
             close=self.close_with,
         )
+        if self.bad_heartbeat is not None:  # held until the first frames
+            metrics.error_sent("bad_request")
+            sock.held.append((None, wire.error("bad_request", self.bad_heartbeat)))
+        return sock
 
     async def _too_far_behind(self) -> None:
         await self.close_with(codes.TOO_FAR_BEHIND)
@@ -248,6 +266,9 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
         # cleanup); each step is idempotent, and one that fails (Redis down)
         # must not skip the next: what Redis keeps then expires by itself.
         self.ended = True
+        if self.watch is not None:
+            liveness.unwatch(self.watch)
+            self.watch = None
         kind = self.__dict__.pop("kind", None)
         if kind is not None:
             kind.dec()

@@ -323,7 +323,8 @@ const socket = new ReconnectingSocket({
   onState: (state, detail) => states.push([state, detail.code]),
 });
 socket.start();
-assert.equal(opened[0].url, "wss://chat.example/ws/chat/r/");
+// Every socket declares its 10 s ping (README, Liveness).
+assert.equal(opened[0].url, "wss://chat.example/ws/chat/r/?heartbeat=10");
 assert.equal(socket.send({ type: "ping" }), false);
 opened[0].open();
 assert.equal(socket.send({ type: "ping" }), true);
@@ -336,7 +337,7 @@ after = 7;
 opened[0].drop(1006);
 assert.deepEqual(states.at(-1), [State.RECONNECTING, 1006]);
 await nextAttempt(2);
-assert.equal(opened[1].url, "wss://chat.example/ws/chat/r/?after=7");
+assert.equal(opened[1].url, "wss://chat.example/ws/chat/r/?after=7&heartbeat=10");
 opened[1].open();
 
 // 4429 (flooding, too many tabs) waits long, unless asked to retry now.
@@ -355,14 +356,80 @@ opened[3].open();
 opened[3].drop(1012);
 await nextAttempt(5);
 opened[4].open();
+// 4408 (the server heard nothing for twice the heartbeat) reconnects too.
+opened[4].drop(4408);
+assert.equal(states.at(-1)[0], State.RECONNECTING);
+await nextAttempt(6);
+opened[5].open();
 
 // 4404 is final.
-opened[4].drop(4404);
+opened[5].drop(4404);
 assert.deepEqual(states.at(-1), [State.CLOSED, 4404]);
 await sleep(1500);
-assert.equal(opened.length, 5);
+assert.equal(opened.length, 6);
 console.log("ok");
 """
+
+
+HEARTBEAT_SCRIPT = """
+import assert from "node:assert/strict";
+
+const opened = [];
+class FakeWebSocket {
+  static OPEN = 1;
+  constructor(url) {
+    this.url = url;
+    this.readyState = 0;
+    this.sent = [];
+    opened.push(this);
+  }
+  send(data) { this.sent.push(JSON.parse(data)); }
+  close() { this.readyState = 3; }
+  open() { this.readyState = 1; this.onopen(); }
+}
+globalThis.WebSocket = FakeWebSocket;
+globalThis.window = {
+  location: { protocol: "http:", host: "chat.example" },
+  addEventListener() {},
+};
+const listeners = {};
+globalThis.document = {
+  hidden: true,
+  addEventListener(type, fn) { listeners[type] = fn; },
+};
+const { ReconnectingSocket } = await import("%s");
+const socket = new ReconnectingSocket({
+  path: () => "/ws/presence/",
+  onFrame() {},
+  onState() {},
+});
+// Opened while hidden: its timers may fire once a minute, so it says 60 s.
+socket.start();
+assert.equal(opened[0].url, "ws://chat.example/ws/presence/?heartbeat=60");
+opened[0].open();
+// Shown: 10 s from now on, said with a ping; hidden again: 60 s.
+document.hidden = false;
+listeners.visibilitychange();
+assert.deepEqual(opened[0].sent.at(-1), { type: "ping", heartbeat: 10 });
+document.hidden = true;
+listeners.visibilitychange();
+assert.deepEqual(opened[0].sent.at(-1), { type: "ping", heartbeat: 60 });
+socket.stop();
+console.log("ok");
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_socket_declares_its_heartbeat_by_visibility():
+    script = HEARTBEAT_SCRIPT % (JS_DIR / "socket.js").as_uri()
+    result = subprocess.run(
+        ["node", "--input-type=module", "-e", script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")

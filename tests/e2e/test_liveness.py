@@ -2,7 +2,9 @@
 pongs as a dead socket: it says "Reconnecting…", marks what waits to be
 sent, and comes back by itself. The server pings too (WS_PING_INTERVAL,
 WS_PING_TIMEOUT): a client whose network vanished is closed and the others
-see it leave, all within 25 s."""
+see it leave, all within 25 s. Chromium's offline mode still answers those
+pings, so the page declares its 10 s ping (`?heartbeat=10`, README,
+Liveness) and the server closes a socket that goes silent within ~23 s."""
 
 from __future__ import annotations
 
@@ -23,13 +25,15 @@ pytestmark = [*E2E, pytest.mark.slow]
 WITHIN_MS = 25_000
 
 
-async def test_offline_says_reconnecting_keeps_what_is_typed_and_comes_back(
+async def test_offline_says_reconnecting_bob_sees_her_leave_and_she_comes_back(
     server, browsers, make_user
 ):
     make = database_sync_to_async(make_user)
     bob = await browsers.room(server, await make("bob"))
     ada = await browsers.room(server, await make("ada"))
+    await expect(present(bob)).to_have_text(["ada", "bob"])
     await ada.context.set_offline(True)
+    offline_at = time.monotonic()
     status = ada.locator("#conn-status")
     await expect(status).to_have_attribute(
         "data-state", "reconnecting", timeout=WITHIN_MS
@@ -39,11 +43,18 @@ async def test_offline_says_reconnecting_keeps_what_is_typed_and_comes_back(
     await expect(ada.locator("#pending .pending-status")).to_have_text(
         "Not sent yet: waiting for the connection…"
     )
+    # Her browser still answers the server's WebSocket pings, but her page's
+    # frames stopped: past twice its declared heartbeat the server closes
+    # her sockets, and Bob sees her go.
+    left_in = WITHIN_MS - 1000 * (time.monotonic() - offline_at)
+    await expect(present(bob)).to_have_text(["bob"], timeout=max(left_in, 1))
+    assert time.monotonic() - offline_at < WITHIN_MS / 1000
 
     await ada.context.set_offline(False)
     await expect(status).to_have_attribute("data-state", "open", timeout=WITHIN_MS)
     await expect(message(bob, "written offline")).to_have_count(1)
     await expect(ada.locator("#pending .msg")).to_have_count(0)
+    await expect(present(bob)).to_have_text(["ada", "bob"])
 
 
 @pytest_asyncio.fixture(loop_scope="package")

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.db import connection
 from websockets.asyncio.client import ClientConnection, connect
 
-from devserver.processes import ChatProcess
+from devserver.processes import UVICORN, ChatProcess
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -68,3 +68,18 @@ class ServerProcess(ChatProcess):
         first = [json.loads(await ws.recv()) for _ in range(2)]
         assert [f["type"] for f in first] == ["presence.state", "history"], first
         return ws, first[1]
+
+
+class AppServer(ServerProcess):
+    """A ServerProcess serving another ASGI application than project.asgi's
+    (one with a planted bug or a test's hook), with the same uvicorn options."""
+
+    def __init__(self, *, env: dict[str, str], app: str) -> None:
+        super().__init__(env=env)
+        self.app = app
+
+    def command(self) -> list[str]:
+        command = super().command()
+        command[-1] = command[-1].replace("project.asgi:application", self.app)
+        assert self.app in command[-1], UVICORN
+        return command

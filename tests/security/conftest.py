@@ -19,27 +19,11 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from websockets.asyncio.client import ClientConnection, connect
 
-from devserver.processes import UVICORN
-from tests.helpers.servers import ServerProcess
+from tests.helpers.servers import AppServer, ServerProcess
 from tests.helpers.sessions import session_cookie_for
 from tests.helpers.sockets import ORIGIN
 
 CSRF = "s" * 32  # any 32-character secret does as the csrftoken cookie
-
-
-class AppServer(ServerProcess):
-    """A ServerProcess serving another ASGI application than project.asgi's
-    (one with a planted bug), with the same uvicorn options."""
-
-    def __init__(self, *, env: dict[str, str], app: str) -> None:
-        super().__init__(env=env)
-        self.app = app
-
-    def command(self) -> list[str]:
-        command = super().command()
-        command[-1] = command[-1].replace("project.asgi:application", self.app)
-        assert self.app in command[-1], UVICORN
-        return command
 
 
 @pytest.fixture(scope="module")
