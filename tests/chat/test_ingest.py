@@ -11,7 +11,7 @@ from channels.db import database_sync_to_async
 from django.db import connection
 
 from chat import ingest, store
-from chat.models import Message, Room
+from chat.models import Membership, Message, Room
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,6 +33,37 @@ def test_messages_create_takes_consecutive_seqs_in_order(general_room, make_user
     assert Message.objects.get(pk=b.pk).body == "b"
     general_room.refresh_from_db()
     assert general_room.last_seq == 3
+
+
+def test_a_batch_moves_each_senders_marker_to_their_newest_seq(general_room, make_user):
+    ada, bob, eve = make_user(), make_user(), make_user()
+    other = Room.objects.create(slug="other", name="Other")
+    for user in (ada, bob, eve):
+        Membership.objects.get_or_create(room=general_room, user=user)
+    Membership.objects.create(room=other, user=ada)
+    # Eve has read further already: a marker never moves back.
+    Membership.objects.filter(room=general_room, user=eve).update(last_read=99)
+    store.messages_create(
+        [
+            store.Draft(general_room, ada, "a1", None),
+            store.Draft(other, ada, "o1", None),
+            store.Draft(general_room, bob, "b1", None),
+            store.Draft(general_room, ada, "a2", None),
+            store.Draft(general_room, eve, "e1", None),
+        ]
+    )
+    markers = {
+        (m.room.slug, m.user_id): m.last_read
+        for m in Membership.objects.select_related("room").filter(
+            user__in=[ada, bob, eve]
+        )
+    }
+    assert markers == {
+        ("general", ada.pk): 3,
+        ("other", ada.pk): 1,
+        ("general", bob.pk): 2,
+        ("general", eve.pk): 99,
+    }
 
 
 def test_a_retry_inside_a_batch_stores_once_and_leaves_no_gap(general_room, make_user):
