@@ -250,7 +250,10 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
         # must see the leave even if that disconnect never comes.
         metrics.socket_closed(code)
         await self._end()
-        await self.close(code)
+        # The server may have closed it meanwhile (its ping timed out: a
+        # stuck client answers neither pings nor frames); nothing to send.
+        with contextlib.suppress(RuntimeError):
+            await self.close(code)
 
     async def close_forbidden(self, code: int) -> None:
         await self.close_with(code)
