@@ -151,8 +151,7 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
 
     def describe(self) -> str:
         """The socket in a log line: its user and path (the room's slug)."""
-        user = self.scope.get("user")
-        user_id = getattr(user, "pk", None)
+        user_id = getattr(self.scope.get("user"), "pk", None)
         return f"user={user_id} path={self.scope.get('path')}"
 
     async def accept(self, subprotocol=None, headers=None) -> None:
@@ -250,9 +249,7 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
         # must see the leave even if that disconnect never comes.
         metrics.socket_closed(code)
         await self._end()
-        # The server may have closed it meanwhile (its ping timed out: a
-        # stuck client answers neither pings nor frames); nothing to send.
-        with contextlib.suppress(RuntimeError):
+        with contextlib.suppress(RuntimeError):  # closed by its ping timeout
             await self.close(code)
 
     async def close_forbidden(self, code: int) -> None:
