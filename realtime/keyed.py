@@ -15,13 +15,14 @@ import contextlib
 import logging
 import weakref
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from channels.layers import get_channel_layer
 
 from realtime import canary
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class KeyedRelay:
@@ -104,18 +105,19 @@ class KeyedRelay:
                 logger.exception("%s failed on %s", type(self).__name__, event["type"])
 
 
-class PerLoop:
-    """One relay of a kind per running event loop (as the Redis clients)."""
+class PerLoop(Generic[T]):
+    """One `make()` per running event loop (as the Redis clients): a relay,
+    or a module's per-loop state (realtime.liveness, realtime.socketcap)."""
 
-    def __init__(self, make: Callable[[], KeyedRelay]) -> None:
+    def __init__(self, make: Callable[[], T]) -> None:
         self.make = make
-        self._by_loop: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, KeyedRelay
-        ] = weakref.WeakKeyDictionary()
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, T] = (
+            weakref.WeakKeyDictionary()
+        )
 
-    def get(self) -> Any:
+    def get(self) -> T:
         loop = asyncio.get_running_loop()
-        relay = self._by_loop.get(loop)
-        if relay is None:
-            relay = self._by_loop[loop] = self.make()
-        return relay
+        found = self._by_loop.get(loop)
+        if found is None:
+            found = self._by_loop[loop] = self.make()
+        return found

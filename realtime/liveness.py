@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
 from realtime.heartbeat import Heartbeat
+from realtime.keyed import PerLoop
 
 MIN_S = 5
 MAX_S = 60
@@ -101,17 +101,7 @@ class _Local:
         )
 
 
-_locals: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Local] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _local() -> _Local:
-    loop = asyncio.get_running_loop()
-    found = _locals.get(loop)
-    if found is None:
-        found = _locals[loop] = _Local()
-    return found
+_local = PerLoop(_Local).get
 
 
 def watch(seconds: int, close: Callable[[], Awaitable[None]]) -> Watch:

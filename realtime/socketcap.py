@@ -15,7 +15,6 @@ process's slots go with its presence).
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections import defaultdict
 
 from django.conf import settings
@@ -23,6 +22,7 @@ from django.conf import settings
 from realtime import batch, conf
 from realtime.batch import Lua
 from realtime.heartbeat import Heartbeat
+from realtime.keyed import PerLoop
 
 _NOW = """
 local t = redis.call('TIME')
@@ -97,17 +97,7 @@ class _Local:
         )
 
 
-_locals: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Local] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _local() -> _Local:
-    loop = asyncio.get_running_loop()
-    found = _locals.get(loop)
-    if found is None:
-        found = _locals[loop] = _Local()
-    return found
+_local = PerLoop(_Local).get
 
 
 async def claim(*, user_id: int, socket_id: str) -> bool:
