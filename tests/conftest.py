@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from django.conf import settings
 
@@ -73,6 +74,12 @@ def make_user(django_user_model) -> Callable:
         return django_user_model.objects.create_user(username=username, **fields)
 
     return make
+
+
+@pytest.fixture
+def amake_user(make_user) -> Callable:
+    """make_user for async tests (it runs on the database thread)."""
+    return database_sync_to_async(make_user)
 
 
 @pytest.fixture

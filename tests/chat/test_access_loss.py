@@ -20,11 +20,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def amake_user(make_user):
-    return database_sync_to_async(make_user)
-
-
 async def closed_with(sock, code: int) -> bool:
     """The socket ends with `code` (frames before the close are skipped)."""
     while True:

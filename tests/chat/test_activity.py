@@ -19,11 +19,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def amake_user(make_user):
-    return database_sync_to_async(make_user)
-
-
 @database_sync_to_async
 def private_room(owner, *members, slug="den"):
     return services.room_create(

@@ -39,11 +39,6 @@ def _generous_rate_limit(settings):
     settings.CHAT_RATE_LIMIT = "100000/10"
 
 
-@pytest.fixture
-def amake_user(make_user):
-    return database_sync_to_async(make_user)
-
-
 # --- handshake ------------------------------------------------------------
 
 

@@ -23,11 +23,6 @@ def _generous_rate_limit(settings):
     settings.CHAT_RATE_LIMIT = "100000/10"
 
 
-@pytest.fixture
-def amake_user(make_user):
-    return database_sync_to_async(make_user)
-
-
 async def edit(sock, message_id: int, body: str) -> dict:
     await sock.send({"type": "message.edit", "id": message_id, "body": body})
     return await sock.recv_type("message.edited")

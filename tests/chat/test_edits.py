@@ -24,11 +24,6 @@ def _generous_rate_limit(settings):
     settings.CHAT_RATE_LIMIT = "100000/10"
 
 
-@pytest.fixture
-def amake_user(make_user):
-    return database_sync_to_async(make_user)
-
-
 @database_sync_to_async
 def room_rev(slug: str = "general") -> int:
     return Room.objects.get(slug=slug).rev

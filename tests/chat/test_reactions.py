@@ -28,11 +28,6 @@ def _generous_rate_limit(settings):
     settings.CHAT_RATE_LIMIT = "100000/10"
 
 
-@pytest.fixture
-def amake_user(make_user):
-    return database_sync_to_async(make_user)
-
-
 async def react(sock, message_id, emoji, added=True, **extra) -> None:
     kind = "reaction.add" if added else "reaction.remove"
     await sock.send({"type": kind, "id": message_id, "emoji": emoji, **extra})

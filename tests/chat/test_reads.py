@@ -19,11 +19,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def amake_user(make_user):
-    return database_sync_to_async(make_user)
-
-
 @database_sync_to_async
 def fill(slug: str, author, count: int) -> None:
     room = Room.objects.get(slug=slug)

@@ -29,11 +29,6 @@ def _generous_rate_limit(settings):
     settings.CHAT_RATE_LIMIT = "100000/10"
 
 
-@pytest.fixture
-def amake_user(make_user):
-    return database_sync_to_async(make_user)
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator:
     process = None
