@@ -31,21 +31,10 @@ def _reindex_mentions(message: Message, before: list[int]) -> list[int]:
     gone = set(before) - set(message.mentions)
     if gone:
         Mention.objects.filter(message=message, user_id__in=gone).delete()
-    added = [
-        uid
-        for uid in message.mentions
-        if uid not in before and uid != message.author_id
-    ]
-    Mention.objects.bulk_create(
-        [
-            Mention(
-                message=message, user_id=uid, room_id=message.room_id, seq=message.seq
-            )
-            for uid in added
-        ],
-        ignore_conflicts=True,
-    )
-    return added
+    # The rows a new message with this body would get, less those it had.
+    rows = [row for row in mentions.index_rows([message]) if row.user_id not in before]
+    Mention.objects.bulk_create(rows, ignore_conflicts=True)
+    return [row.user_id for row in rows]
 
 
 def message_edit(*, room: Room, user, message_id: int, body: str) -> str | None:
