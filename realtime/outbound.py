@@ -10,6 +10,9 @@ import struct
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from uvicorn.protocols.websockets.websockets_sansio_impl import (
+    WebSocketsSansIOProtocol,
+)
 from websockets.protocol import State
 
 from realtime import conf
@@ -63,6 +66,25 @@ def _raw_writer(send: Send):
     if conn is None or not hasattr(proto, "close_sent") or conn.extensions:
         return None  # another server, or permessage-deflate was negotiated
     return proto
+
+
+def shed_handshake(send: Send, scope: dict) -> None:
+    """Once a socket is accepted, drop what only its handshake needed:
+    uvicorn's WebSocket protocol keeps the upgrade request and the 101
+    response (their headers, about 4 KB) for the connection's life though it
+    reads them only until the accept, and every copy of the ASGI scope shares
+    the request's header list, which nothing reads after the handshake
+    (accounts.handshake, project.origins and project.proxies run before)."""
+    proto = getattr(transport_send(send)[0], "__self__", None)
+    if isinstance(proto, WebSocketsSansIOProtocol) and proto.handshake_complete:
+        # websockets' parser generator keeps the request alive: empty it.
+        for message in (proto.request, proto.response):
+            if message is not None:
+                message.headers.clear()
+        proto.request = proto.response = None
+        for headers in (proto.scope.get("headers"), scope.get("headers")):
+            if isinstance(headers, list):
+                headers.clear()
 
 
 class LocalSocket:

@@ -24,7 +24,7 @@ from protocol import wire
 from realtime import codes, conf, liveness, metrics, socketcap, throttle
 from realtime.account_events import AccountWatcher
 from realtime.failures import is_outage, outage_log
-from realtime.outbound import LocalSocket
+from realtime.outbound import LocalSocket, shed_handshake
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +162,7 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
             if self.heartbeat_s is not None:  # counted from here
                 self.watch = liveness.watch(self.heartbeat_s, self._silent)
         await super().accept(subprotocol, headers)
+        shed_handshake(self.base_send, self.scope)
 
     async def _silent(self) -> None:
         await self.close_with(codes.SILENT)
@@ -262,9 +263,8 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
         await self._end()
 
     async def _end(self) -> None:
-        # Runs more than once (a close, then the disconnect or the final
-        # cleanup); each step is idempotent, and one that fails (Redis down)
-        # must not skip the next: what Redis keeps then expires by itself.
+        # Runs more than once (a close, then the disconnect); each step is
+        # idempotent, and one failing (Redis down) must not skip the next.
         self.ended = True
         if self.watch is not None:
             liveness.unwatch(self.watch)
