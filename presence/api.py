@@ -26,6 +26,8 @@ from protocol import wire
 from protocol.wire import UserRef, user_ref
 from realtime import metrics
 
+HEARTBEAT_SLICE = 1000  # sockets refreshed per pipeline (see _tick)
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -190,6 +192,8 @@ async def sweep() -> int:
 async def _tick() -> None:
     """One heartbeat: refresh this process's sockets, then sweep everyone's."""
     sockets = list(local.registry().sockets.values())
-    if sockets:
-        await _register(sockets)
+    # In slices: 10,000 sockets at once would be 20,000 calls waiting in one
+    # pipeline, and the memory they took at their peak stays with the process.
+    for start in range(0, len(sockets), HEARTBEAT_SLICE):
+        await _register(sockets[start : start + HEARTBEAT_SLICE])
     await sweep()

@@ -24,6 +24,8 @@ from realtime.batch import Lua
 from realtime.heartbeat import Heartbeat
 from realtime.keyed import PerLoop
 
+REFRESH_SLICE = 1000  # users' leases refreshed per pipeline (see refresh)
+
 _NOW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -89,12 +91,15 @@ class _Local:
         for socket_id, user_id in list(self.slots.items()):
             by_user[user_id].append(socket_id)
         lease = _lease_ms()
-        await asyncio.gather(
-            *(
-                batch.script(REFRESH, [slots_key(user_id)], [lease, *socket_ids])
-                for user_id, socket_ids in by_user.items()
+        users = list(by_user.items())
+        # In slices, as presence's heartbeat: a bounded pipeline at a time.
+        for start in range(0, len(users), REFRESH_SLICE):
+            await asyncio.gather(
+                *(
+                    batch.script(REFRESH, [slots_key(user_id)], [lease, *socket_ids])
+                    for user_id, socket_ids in users[start : start + REFRESH_SLICE]
+                )
             )
-        )
 
 
 _local = PerLoop(_Local).get

@@ -94,3 +94,20 @@ async def converged_site(expected: list[dict], within: float) -> float:
         assert loop.time() - started < within
         await asyncio.sleep(0.02)
     return loop.time() - started
+
+
+async def test_a_heartbeat_in_slices_rewrites_every_socket(fast_presence, monkeypatch):
+    # 5 sockets in slices of 2: three pipelines, and none of them left out.
+    monkeypatch.setattr(api, "HEARTBEAT_SLICE", 2)
+    users = [
+        {"id": n, "username": f"u{n}", "display_name": f"U{n}"} for n in range(1, 6)
+    ]
+    for user in users:
+        await api.connect(socket_id=f"s{user['id']}", user=user, room_id=7)
+    await get_redis().flushall()
+    await converged_site(users, within=HEARTBEAT * 2 + 0.3)
+    assert await api.room_members(7) == users
+    for user in users:
+        await api.disconnect(socket_id=f"s{user['id']}")
+    assert await api.online_users() == []
+    await local.stop()

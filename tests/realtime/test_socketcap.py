@@ -124,6 +124,22 @@ async def test_the_heartbeat_keeps_leases_of_open_sockets(make_user, settings):
         await socketcap.release(socket_id=socket_id)
 
 
+async def test_the_heartbeat_in_slices_keeps_every_users_leases(
+    make_user, settings, monkeypatch
+):
+    settings.PRESENCE_TTL = 0.6
+    settings.PRESENCE_HEARTBEAT = 0.15
+    settings.CHAT_MAX_SOCKETS_PER_USER = 1
+    monkeypatch.setattr(socketcap, "REFRESH_SLICE", 2)  # 5 users: 3 slices
+    users = [await sync_to_async(make_user)() for _ in range(5)]
+    for user in users:
+        assert await socketcap.claim(user_id=user.id, socket_id=f"a{user.id}")
+    await asyncio.sleep(1.5)  # well past the lease: only refreshes keep it
+    for user in users:
+        assert not await socketcap.claim(user_id=user.id, socket_id=f"b{user.id}")
+        await socketcap.release(socket_id=f"a{user.id}")
+
+
 @pytest.mark.parametrize("value", [0, -1, "50", None, True, 2.5])
 def test_a_bad_cap_stops_the_server_with_a_sentence(settings, value):
     settings.CHAT_MAX_SOCKETS_PER_USER = value
