@@ -12,12 +12,13 @@ handshake's CPU each, bench/RESULTS.md, scenario 9).
 
 from __future__ import annotations
 
+import weakref
 from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends import db as db_sessions
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -45,33 +46,51 @@ def _session_data(session_key: str) -> dict:
     return store().decode(row[0]) if row else {}
 
 
+def _user_query(conn) -> tuple[str, list[str], list[tuple]]:
+    """The user row's SELECT, its attnames, and each column's converters:
+    what the ORM's compiler would apply (SQLite returns datetimes as text,
+    booleans as integers). Made once per connection: the converters are
+    its backend's methods."""
+    cached = _USER_QUERIES.get(conn)
+    if cached is None:
+        fields = User._meta.concrete_fields
+        columns = ", ".join(conn.ops.quote_name(f.column) for f in fields)
+        table = conn.ops.quote_name(User._meta.db_table)
+        converters = []
+        for field in fields:
+            col = field.get_col(User._meta.db_table)
+            found = conn.ops.get_db_converters(col) + col.get_db_converters(conn)
+            converters.append((col, tuple(found)))
+        cached = _USER_QUERIES[conn] = (
+            f"SELECT {columns} FROM {table} WHERE id = %s",
+            [f.attname for f in fields],
+            converters,
+        )
+    return cached
+
+
+_USER_QUERIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _active_user(user_id: object) -> User | None:
     try:
         pk = int(user_id)
     except (TypeError, ValueError):
         return None
-    fields = User._meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(User._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {columns} FROM {table} WHERE id = %s",
-            [pk],
-        )
+    # One look-up of the thread's connection, not one per attribute read.
+    conn = connections[DEFAULT_DB_ALIAS]
+    sql, attnames, converters = _user_query(conn)
+    with conn.cursor() as cursor:
+        cursor.execute(sql, [pk])
         row = cursor.fetchone()
     if row is None:
         return None
     values = []
-    for field, raw in zip(fields, row, strict=True):
-        # What the ORM's compiler applies: the backend's converters (SQLite
-        # returns datetimes as text, booleans as integers).
-        col = field.get_col(User._meta.db_table)
-        for convert in connection.ops.get_db_converters(col) + col.get_db_converters(
-            connection
-        ):
-            raw = convert(raw, col, connection)
+    for (col, convert_all), raw in zip(converters, row, strict=True):
+        for convert in convert_all:
+            raw = convert(raw, col, conn)
         values.append(raw)
-    user = User.from_db(connection.alias, [f.attname for f in fields], values)
+    user = User.from_db(conn.alias, attnames, values)
     return user if user.is_active else None
 
 
