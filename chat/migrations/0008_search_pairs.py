@@ -2,8 +2,9 @@
 lexeme (chat.search.postgresql), so that the GIN index answers phrases.
 PostgreSQL cannot change a generation expression in place: the index and the
 column are dropped and added again (which rewrites the message table), then
-the table is analyzed, as the planner needs the new lexemes' frequencies to
-choose the index for a phrase. SQLite: nothing changes."""
+the table is analyzed (with a larger statistics target for the column), as
+the planner needs the new lexemes' frequencies to choose the index for a
+phrase. SQLite: nothing changes."""
 
 from django.db import migrations
 

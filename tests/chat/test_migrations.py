@@ -74,6 +74,7 @@ def test_search_pairs_migrate_both_ways():
     again) and takes them out on the way back; phrases are found either way."""
     from accounts.models import User
     from chat.models import Message, Room
+    from chat.search import postgresql
     from chat.store import message_create
 
     ada = User.objects.create(username="ada")
@@ -108,6 +109,11 @@ def test_search_pairs_migrate_both_ways():
                 [message.pk],
             )
             assert cursor.fetchone() == (["new", "new york", "york"],)
+            cursor.execute(
+                "SELECT attstattarget FROM pg_attribute WHERE attname = "
+                "'search_vector' AND attrelid = 'chat_message'::regclass"
+            )
+            assert cursor.fetchone() == (postgresql.STATISTICS,)
     assert _phrase_ids('"new york"') == [message.pk]
     assert _phrase_ids('"york new"') == []
     assert Message.objects.filter(pk=message.pk).exists()
