@@ -69,6 +69,108 @@ def test_phrases_in_quotes(ada, general):
     assert found(ada, 'car "new york') == []  # an unclosed quote runs to the end
 
 
+def test_a_phrase_is_its_words_adjacent_and_in_order(ada, general):
+    # Each pair of the phrase occurs in all but the first: only it holds
+    # the three words one after the other.
+    for body in ["a b c d", "a b x b c", "b c a b", "c b a", "a, b; c!"]:
+        say(general, ada, body)
+    assert found(ada, '"a b c"') == ["a, b; c!", "a b c d"]
+    assert found(ada, '"b c"') == ["a, b; c!", "b c a b", "a b x b c", "a b c d"]
+    assert found(ada, '"c b"') == ["c b a"]
+    assert found(ada, '"b a"') == ["c b a"]
+    assert found(ada, '"a b" "b c"') == ["a, b; c!", "b c a b", "a b x b c", "a b c d"]
+    assert found(ada, '"a b c d e"') == []
+
+
+def test_a_pair_of_words_never_matches_one_word(ada, general):
+    say(general, ada, "new york")
+    say(general, ada, "newyork")
+    assert found(ada, "york") == ["new york"]
+    assert found(ada, "newyork") == ["newyork"]
+    assert found(ada, '"new york"') == ["new york"]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT body, tsvector_to_array(search_vector) FROM chat_message "
+                "WHERE body LIKE %s ORDER BY id",
+                ["%york"],
+            )
+            assert cursor.fetchall() == [
+                ("new york", ["new", "new york", "york"]),
+                ("newyork", ["newyork"]),
+            ]
+            # A word query is never a lexeme with a space in it.
+            cursor.execute("SELECT plainto_tsquery('simple', 'new york')::text")
+            assert cursor.fetchone() == ("'new' & 'york'",)
+
+
+def test_pairs_respect_the_indexed_length_of_long_terms(ada, general):
+    long, other = "a" * 150, "a" * 149 + "b"
+    say(general, ada, f"{long} tail")
+    say(general, ada, f"{other} tail")
+    assert found(ada, f'"{long} tail"') == [f"{long} tail"]
+    assert found(ada, f'"x {long}"') == []
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        "a'b c",
+        "it's a b",
+        "a\\b c",
+        "\\",
+        "'",
+        "''",
+        "a & b",
+        "a | b",
+        "!a b",
+        "a:* b",
+        "b c:*",
+        "a <-> b",
+        "a:A b",
+        "a\x00b c",
+        "\x00 \x00",
+        "🎉 party 🎉 time",
+        "Привет, мир",
+        "'привет' & 'мир'",
+        " ".join(f"w{n}" for n in range(52)),
+        " ".join(["b"] * 99),
+    ],
+)
+def test_hostile_phrases_answer_normally(ada, general, inner):
+    say(general, ada, "a b c party time привет мир it's w0 w1 b b b")
+    response = search(ada, q=f'"{inner}"')
+    assert response.status_code == 200, response.content
+    assert isinstance(response.json()["results"], list)
+    response = search(ada, q=f'"{inner}" a "{inner}')
+    assert response.status_code in (200, 400), response.content
+
+
+def test_hostile_phrase_answers(ada, general):
+    body = "it's a b: c 🎉 party, Привет мир"
+    say(general, ada, body)
+    for q in ['"it\'s a"', '"a & b"', '"a | b:*"', '"🎉 party"', '"ПРИВЕТ мир"']:
+        assert found(ada, q) == [body], q
+    assert found(ada, '"a\x00b"') == [body]  # NUL separates words
+    assert found(ada, '"b a"') == []
+    long = " ".join(f"w{n}" for n in range(52))  # 197 characters
+    say(general, ada, f"x {long} y")
+    assert found(ada, f'"{long}"') == [f"x {long} y"]
+    assert search(ada, q=f'"{long} {long}"').status_code == 400  # over 200
+
+
+def test_index_queries_quote_every_lexeme(ada, general):
+    """Terms never hold quotes or backslashes, but the index's SQL is safe
+    even if one did: each is one lexeme, never tsquery or SQL syntax."""
+    say(general, ada, "plain words here")
+    backend = service.backend()
+    for seq in [("a'b", "c\\d"), ("'", "' | 'qqq"), ("x');--", "&"), ("!", ":*")]:
+        sql, params = backend.match_sql(service.Query((seq,)))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            assert cursor.fetchall() == [], seq
+
+
 @pytest.mark.parametrize(
     ("body", "q"),
     [
@@ -258,6 +360,34 @@ def test_the_query_plan_uses_the_full_text_index(ada, general):
     else:
         assert "VIRTUAL TABLE INDEX" in plan, plan
         assert "SCAN m" not in plan and "SCAN chat_message " not in plan, plan
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's plan for a phrase"
+)
+def test_the_plan_for_a_phrase_of_common_words_uses_the_pairs(ada, general):
+    """Both words are in every message, the phrase in two: the planner
+    knows the pair is rare (ANALYZE; no scan priced out) and asks the GIN
+    index rather than walk the newest messages."""
+    store.messages_create(
+        [
+            store.Draft(general, ada, f"york {n} new" if n % 500 else "new york", None)
+            for n in range(1000)
+        ]
+    )
+    sql, params = postgresql.candidates_sql(
+        service.parse_query('"new york"'), [general.pk], None, 21
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT gin_clean_pending_list(%s::regclass)", [postgresql.INDEX]
+        )
+        cursor.execute("ANALYZE chat_message")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(r[0] for r in cursor.fetchall())
+    assert "Bitmap Index Scan on chat_message_search_gin" in plan, plan
+    assert "'new york'" in plan, plan
+    assert found(ada, '"new york"') == ["new york", "new york"]
 
 
 def test_admin_search_uses_the_same_index(ada, general, client, django_user_model):
