@@ -25,6 +25,16 @@ from channels.layers import get_channel_layer
 from realtime import batch
 
 
+def _pubsub_layer():
+    """The running loop's channels_redis pub/sub layer, when the layer is
+    one with a single shard (else None: group_send it is)."""
+    get_layer = getattr(get_channel_layer(), "_get_layer", None)
+    layer = get_layer() if get_layer is not None else None
+    if layer is None or len(getattr(layer, "_shards", ())) != 1:
+        return None
+    return layer
+
+
 def wire(group: str, event: dict) -> tuple[str, bytes]:
     """The Redis channel and the payload the layer publishes for
     group_send(group, event)."""
@@ -38,12 +48,15 @@ async def group_send_many(
     """group_send(group, event) for each pair, all in one pipeline, in this
     order; for each, None once Redis took it or the error it met (the caller
     decides which failure matters)."""
-    layer = get_channel_layer()
-    if len(getattr(layer, "_shards", ())) != 1:
-        sent = [layer.group_send(group, event) for group, event in sends]
+    layer = _pubsub_layer()
+    if layer is None:
+        proxy = get_channel_layer()
+        sent = [proxy.group_send(group, event) for group, event in sends]
         results = await asyncio.gather(*sent, return_exceptions=True)
     else:
+        # As the layer's group_send: its channel name, its serializer.
+        name, pack = layer._get_group_channel_name, layer.channel_layer.serialize
         # Futures, not coroutines: gather wraps no task around them.
-        calls = [batch.command_soon("PUBLISH", *wire(g, e)) for g, e in sends]
+        calls = [batch.command_soon("PUBLISH", name(g), pack(e)) for g, e in sends]
         results = await asyncio.gather(*calls, return_exceptions=True)
     return [r if isinstance(r, BaseException) else None for r in results]
