@@ -196,3 +196,23 @@ async def test_a_lost_activity_is_logged_but_a_lost_room_event_raises(
             await broadcast.message_created(message)
     finally:
         _acl(redis_client, "allchannels")
+
+
+async def test_a_sharded_layer_takes_its_own_group_send(settings, pipelines):
+    from channels.layers import channel_layers
+
+    layer = settings.CHANNEL_LAYERS["default"]
+    hosts = layer["CONFIG"]["hosts"]
+    settings.CHANNEL_LAYERS = {
+        "default": {**layer, "CONFIG": {**layer["CONFIG"], "hosts": hosts * 2}}
+    }
+    channel_layers.backends = {}
+    channel = await layer_member("room.1")
+    event = events.chat_message(seq=1, frame="one")
+    pipelines.clear()
+    assert await publish.group_send_many([("room.1", event)]) == [None]
+    assert pipelines == []  # the layer's shards decide where it goes
+    assert await asyncio.wait_for(get_channel_layer().receive(channel), TIMEOUT) == (
+        event
+    )
+    channel_layers.backends = {}
