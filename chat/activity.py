@@ -28,47 +28,36 @@ from chat.serializers import message_dict
 from presence import api as presence
 from protocol import events, wire
 from realtime.groups import activity_group
-from realtime.user_events import send_frame, send_to_user
+from realtime.user_events import frame_event, send_frame, send_to_user
 
 logger = logging.getLogger(__name__)
 
 
-async def message_stored(message: Message) -> None:
-    """A new message to everyone beyond its room's sockets."""
-    author = message.author.ref()
+def message_events(message: Message, data: dict | None = None) -> list[tuple]:
+    """The (group, event) pairs that tell everyone beyond its room's sockets
+    of a new message (realtime.publish.group_send_many sends them with the
+    room's); `data`: its message_dict, when the caller has it."""
+    slug = message.room.slug
     sends = [
-        get_channel_layer().group_send(
+        (
             activity_group(message.room_id),
             events.room_activity(
                 room_id=message.room_id,
-                slug=message.room.slug,
+                slug=slug,
                 seq=message.seq,
-                user=author,
+                user=message.author.ref(),
                 mentions=list(message.mentions),
             ),
         )
     ]
     unread, mentions = getattr(message, "sender_unread", (0, 0))
-    sends.append(
-        send_frame(
-            message.author_id,
-            wire.read(
-                room=message.room.slug,
-                last_read=message.seq,
-                unread=unread,
-                mentions=mentions,
-            ),
-        )
-    )
+    read = wire.read(room=slug, last_read=message.seq, unread=unread, mentions=mentions)
+    sends.append(frame_event(message.author_id, read))
     mentioned = [uid for uid in message.mentions if uid != message.author_id]
     if mentioned:
-        frame = wire.mention(room=message.room.slug, message=message_dict(message))
-        sends.extend(send_frame(uid, frame, site_only=True) for uid in mentioned)
-    # The message is stored and its room told already: a lost badge update
-    # is logged, never raised to the sender.
-    for result in await asyncio.gather(*sends, return_exceptions=True):
-        if isinstance(result, BaseException):
-            logger.warning("Activity of message %s not sent: %r", message.pk, result)
+        frame = wire.mention(room=slug, message=data or message_dict(message))
+        sends.extend(frame_event(uid, frame, site_only=True) for uid in mentioned)
+    return sends
 
 
 async def mention_added(*, user_ids: list[int], frame: str) -> None:

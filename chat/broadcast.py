@@ -26,22 +26,29 @@ from realtime import codes
 from realtime.account_events import send_event
 from realtime.groups import room_group
 from realtime.outbox import send_or_later
+from realtime.publish import group_send_many
 
 logger = logging.getLogger(__name__)
 
 
 async def message_created(message: Message) -> str:
     """The stored message to its room, and its activity to members' site
-    sockets, mentioned users and the sender's other sockets (chat.activity);
-    returns the `message` frame."""
-    frame = wire.message(message_dict(message))
-    await asyncio.gather(
-        get_channel_layer().group_send(
-            room_group(message.room_id),
-            events.chat_message(seq=message.seq, frame=frame),
-        ),
-        activity.message_stored(message),
+    sockets, mentioned users and the sender's sockets (chat.activity), in
+    one Redis round trip; returns the `message` frame. Raises when the room
+    did not get it (the outbox sends it all again: duplicates are dropped
+    by seq); a lost badge update is logged, never raised to the sender."""
+    data = message_dict(message)
+    frame = wire.message(data)
+    room = (
+        room_group(message.room_id),
+        events.chat_message(seq=message.seq, frame=frame),
     )
+    failed = await group_send_many([room, *activity.message_events(message, data)])
+    if failed[0] is not None:
+        raise failed[0]
+    for error in failed[1:]:
+        if error is not None:
+            logger.warning("Activity of message %s not sent: %r", message.pk, error)
     return frame
 
 

@@ -29,10 +29,18 @@ async def send_to_user(user_id: int, event: dict) -> None:
     await get_channel_layer().group_send(user_group(user_id), event)
 
 
+def frame_event(
+    user_id: int, frame: str, *, site_only: bool = False
+) -> tuple[str, dict]:
+    """The (group, event) of send_frame, for realtime.publish.group_send_many."""
+    event = events.user_frame(user_id=user_id, frame=frame, site_only=site_only)
+    return user_group(user_id), event
+
+
 async def send_frame(user_id: int, frame: str, *, site_only: bool = False) -> None:
     """`frame` to every socket of the user (site_only: /ws/presence/ only)."""
-    await send_to_user(
-        user_id, events.user_frame(user_id=user_id, frame=frame, site_only=site_only)
+    await get_channel_layer().group_send(
+        *frame_event(user_id, frame, site_only=site_only)
     )
 
 
