@@ -151,15 +151,9 @@ def script(lua: Lua, keys: Sequence[str], args: Sequence[Any]) -> asyncio.Future
 
 
 def command(*args: Any, shared: bool = False) -> asyncio.Future:
-    """One Redis command in the loop's next pipeline. `shared`: a read that
-    may run after the batch's writes and be answered once for every caller
-    that asks the same."""
-    return await command_soon(*args, shared=shared)
-
-
-def command_soon(*args: Any, shared: bool = False) -> asyncio.Future:
-    """`command`, as the future of its answer: queued at once, in call
-    order, so many commands go in one pipeline without a task each."""
+    """One Redis command in the loop's next pipeline, queued at once, in
+    call order. `shared`: a read that may run after the batch's writes and be
+    answered once for every caller that asks the same."""
     loop = asyncio.get_running_loop()
     return _submit(_Call(None, (), args, loop.create_future(), shared))
 

@@ -57,6 +57,6 @@ async def group_send_many(
         # As the layer's group_send: its channel name, its serializer.
         name, pack = layer._get_group_channel_name, layer.channel_layer.serialize
         # Futures, not coroutines: gather wraps no task around them.
-        calls = [batch.command_soon("PUBLISH", name(g), pack(e)) for g, e in sends]
+        calls = [batch.command("PUBLISH", name(g), pack(e)) for g, e in sends]
         results = await asyncio.gather(*calls, return_exceptions=True)
     return [r if isinstance(r, BaseException) else None for r in results]
