@@ -47,11 +47,10 @@ def uvicorn_options(host: str, port: int) -> dict:
         "host": host,
         "port": port,
         "ws_max_size": WS_MAX_SIZE,
-        # No permessage-deflate (as Phoenix and Centrifugo by default): every
-        # browser offers it, and a socket that has it costs a compressor of
-        # its own and a compression per frame, where a frame is otherwise
-        # encoded once for every socket of a room (realtime.outbound).
-        "ws_per_message_deflate": False,
+        # permessage-deflate stays on (uvicorn's default) though it takes a
+        # socket off the encode-once path: without it uvicorn closes the
+        # transport on a frame over ws_max_size while the browser is still
+        # sending it, and the browser sees 1006, not PROTOCOL's 1009.
         **ws_ping_options(),
         # SIGTERM: stop accepting, 1012 to every socket, then the
         # application's shutdown hooks (realtime.lifespan).

@@ -11,8 +11,7 @@ import socket
 import uvicorn
 import websockets
 
-from devserver.serve import uvicorn_options
-from realtime.outbound import LocalSocket, _raw_writer, encode_text, shed_handshake
+from realtime.outbound import LocalSocket, encode_text, shed_handshake
 
 
 class EchoApp:
@@ -93,19 +92,3 @@ async def test_a_refused_or_unfinished_handshake_is_left_alone():
             async with websockets.connect(url):
                 pass
     assert app.proto.request is not None
-
-
-async def test_a_browser_offering_deflate_gets_frames_encoded_once():
-    # Browsers offer permessage-deflate; the server declines it, so the
-    # frames it encodes once for a room go to this socket's transport as is.
-    app = EchoApp()
-    deflate = uvicorn_options("127.0.0.1", 0)["ws_per_message_deflate"]
-    async with (
-        serving(app, ws_per_message_deflate=deflate) as url,
-        websockets.connect(url, compression="deflate") as ws,
-    ):
-        await ws.send("hi")
-        assert [await ws.recv(), await ws.recv()] == ["hi", "hi"]
-        assert ws.protocol.extensions == []
-        (proto,) = app.protocols
-        assert _raw_writer(proto.send) is proto
