@@ -184,6 +184,21 @@ window.WebSocket = class extends NativeWebSocket {
   }
 };
 """
+# An init script: window.__siteReady turns true once the page's site socket
+# (/ws/presence/) got its first frame, presence.state, which the server sends
+# only after that socket follows its rooms' activity (presence.consumers).
+SITE_READY = """
+window.__siteReady = false;
+const SiteNativeWebSocket = window.WebSocket;
+window.WebSocket = class extends SiteNativeWebSocket {
+  constructor(...args) {
+    super(...args);
+    if (!String(args[0]).includes("/ws/presence/")) return;
+    const ready = () => { window.__siteReady = true; };
+    this.addEventListener("message", ready, { once: true });
+  }
+};
+"""
 # Send raw text on the page's newest room socket.
 SEND_RAW = "(text) => window.__sockets.list.at(-1).send(text)"
 
