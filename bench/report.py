@@ -318,6 +318,8 @@ def markdown(results: dict) -> str:
         "body, one clock. Runs alternate ours / ceiling (A B A B).",
         "- CPU per delivery = CPU seconds of the server process(es) + Redis "
         "during the sending span and drain ÷ deliveries received.",
+        # A partial run merged in later says so here, with its own code.
+        *(f"- Note: {note}." for note in results.get("notes", [])),
         "",
         "## Targets",
         "",

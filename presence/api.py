@@ -24,7 +24,7 @@ from presence.local import Socket
 from presence.publish import publish
 from protocol import wire
 from protocol.wire import UserRef, user_ref
-from realtime import metrics
+from realtime import batch, metrics
 
 HEARTBEAT_SLICE = 1000  # sockets refreshed per pipeline (see _tick)
 
@@ -192,8 +192,6 @@ async def sweep() -> int:
 async def _tick() -> None:
     """One heartbeat: refresh this process's sockets, then sweep everyone's."""
     sockets = list(local.registry().sockets.values())
-    # In slices: 10,000 sockets at once would be 20,000 calls waiting in one
-    # pipeline, and the memory they took at their peak stays with the process.
-    for start in range(0, len(sockets), HEARTBEAT_SLICE):
-        await _register(sockets[start : start + HEARTBEAT_SLICE])
+    for chunk in batch.slices(sockets, HEARTBEAT_SLICE):
+        await _register(chunk)
     await sweep()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,3 +163,11 @@ def shared_script(lua: Lua, keys: Sequence[str], args: Sequence[Any]) -> asyncio
     same batch may share (a sweep followed by a read): once per batch."""
     loop = asyncio.get_running_loop()
     return _submit(_Call(lua, keys, args, loop.create_future(), True))
+
+
+def slices(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """`items` a bounded pipeline's worth at a time. A heartbeat of 10,000
+    sockets in one pipeline would hold 20,000 calls waiting at once, and
+    the memory they took at their peak stays with the process."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

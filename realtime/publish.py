@@ -35,13 +35,6 @@ def _pubsub_layer():
     return layer
 
 
-def wire(group: str, event: dict) -> tuple[str, bytes]:
-    """The Redis channel and the payload the layer publishes for
-    group_send(group, event)."""
-    layer = get_channel_layer()
-    return layer._get_group_channel_name(group), layer.serialize(event)
-
-
 async def group_send_many(
     sends: Sequence[tuple[str, dict]],
 ) -> list[BaseException | None]:

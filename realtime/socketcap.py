@@ -92,12 +92,11 @@ class _Local:
             by_user[user_id].append(socket_id)
         lease = _lease_ms()
         users = list(by_user.items())
-        # In slices, as presence's heartbeat: a bounded pipeline at a time.
-        for start in range(0, len(users), REFRESH_SLICE):
+        for chunk in batch.slices(users, REFRESH_SLICE):
             await asyncio.gather(
                 *(
                     batch.script(REFRESH, [slots_key(user_id)], [lease, *socket_ids])
-                    for user_id, socket_ids in users[start : start + REFRESH_SLICE]
+                    for user_id, socket_ids in chunk
                 )
             )
 
