@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from asgiref.sync import sync_to_async
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import StrictBool, StrictStr
 from redis.exceptions import RedisError
 
@@ -162,7 +162,7 @@ async def create_room(request: HttpRequest, payload: RoomIn):
     if not user.is_staff:
         token = await ratelimit.acquire_room_create(user.pk)
         if token is None:
-            return 429, _detail("You have created too many rooms; try later.")
+            return Status(429, _detail("You have created too many rooms; try later."))
     try:
         room = await sync_to_async(services.room_create)(
             owner=user,
@@ -175,9 +175,9 @@ async def create_room(request: HttpRequest, payload: RoomIn):
         if token is not None:
             await ratelimit.release_room_create(user.pk, token)
         if isinstance(error, services.SlugTaken):
-            return 409, {"errors": {"slug": [str(error)]}}
-        return 400, {"errors": error.message_dict}
-    return 201, await room_out(room, request.auth)
+            return Status(409, {"errors": {"slug": [str(error)]}})
+        return Status(400, {"errors": error.message_dict})
+    return Status(201, await room_out(room, request.auth))
 
 
 @router.get(
@@ -196,13 +196,13 @@ def room_messages(
     """A page of history in ascending seq: before a seq, after one, or the
     latest; has_more says whether more exist in that direction."""
     if before is not None and after is not None:
-        return 400, {"errors": {"__all__": ["Give before or after, not both."]}}
+        return Status(400, {"errors": {"__all__": ["Give before or after, not both."]}})
     try:
         room = selectors.room_for_user(slug=slug, user=request.auth)
     except selectors.RoomNotFound:
-        return 404, NOT_FOUND
+        return Status(404, NOT_FOUND)
     except selectors.RoomForbidden:
-        return 403, BANNED
+        return Status(403, BANNED)
     messages, has_more = selectors.message_history(
         room=room, before=before, after=after, limit=limit
     )
@@ -224,24 +224,24 @@ async def room_presence(request: HttpRequest, slug: RoomSlug):
             slug=slug, user=request.auth
         )
     except selectors.RoomNotFound:
-        return 404, NOT_FOUND
+        return Status(404, NOT_FOUND)
     except selectors.RoomForbidden:
-        return 403, BANNED
-    return 200, {"users": await presence.room_members(room.id)}
+        return Status(403, BANNED)
+    return Status(200, {"users": await presence.room_members(room.id)})
 
 
-def _moderate(slug: str, user, action) -> tuple[int, dict] | Room:
+def _moderate(slug: str, user, action) -> Status | Room:
     try:
         room = selectors.room_for_moderator(slug=slug, user=user)
         return action(room)
     except selectors.RoomNotFound:
-        return 404, NOT_FOUND
+        return Status(404, NOT_FOUND)
     except selectors.RoomForbidden:
-        return 403, BANNED
+        return Status(403, BANNED)
     except PermissionDenied as error:
-        return 403, _detail(str(error))
+        return Status(403, _detail(str(error)))
     except ValidationError as error:
-        return 400, {"errors": error.message_dict}
+        return Status(400, {"errors": error.message_dict})
 
 
 MODERATION_RESPONSES = {
@@ -261,9 +261,9 @@ async def add_member(request: HttpRequest, slug: RoomSlug, payload: UsernameIn):
         return services.room_add_member(room=room, by=user, username=payload.username)
 
     result = await sync_to_async(_moderate)(slug, user, add)
-    if isinstance(result, tuple):
+    if isinstance(result, Status):
         return result
-    return 200, await room_out(result, user)
+    return Status(200, await room_out(result, user))
 
 
 @router.post("/rooms/{slug}/bans/", response=MODERATION_RESPONSES)
@@ -276,9 +276,9 @@ async def ban_user(request: HttpRequest, slug: RoomSlug, payload: UsernameIn):
         return room
 
     result = await sync_to_async(_moderate)(slug, user, ban)
-    if isinstance(result, tuple):
+    if isinstance(result, Status):
         return result
-    return 200, await room_out(result, user)
+    return Status(200, await room_out(result, user))
 
 
 @router.delete(
@@ -293,7 +293,7 @@ def delete_message(
     try:
         services.message_delete(message_id=message_id, by=request.auth)
     except Message.DoesNotExist:
-        return 404, _detail("No such message.")
+        return Status(404, _detail("No such message."))
     except PermissionDenied as error:
-        return 403, _detail(str(error))
-    return 204, None
+        return Status(403, _detail(str(error)))
+    return Status(204, None)

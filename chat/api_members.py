@@ -7,7 +7,7 @@ from __future__ import annotations
 from asgiref.sync import sync_to_async
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from pydantic import StrictBool, StrictInt, StrictStr
 
 from chat import dms, memberships, reads, selectors, services
@@ -56,19 +56,19 @@ def _open(slug: str, user, action, *, moderate: bool = False):
     try:
         return action(find(slug=slug, user=user))
     except selectors.RoomNotFound:
-        return 404, NOT_FOUND
+        return Status(404, NOT_FOUND)
     except selectors.RoomForbidden:
-        return 403, BANNED
+        return Status(403, BANNED)
     except PermissionDenied as error:
-        return 403, {"detail": str(error)}
+        return Status(403, {"detail": str(error)})
     except ValidationError as error:
-        return 400, {"errors": error.message_dict}
+        return Status(400, {"errors": error.message_dict})
 
 
 async def _answer(result, user, status: int = 200):
-    if isinstance(result, tuple):
+    if isinstance(result, Status):
         return result
-    return status, await _room_out(result, user)
+    return Status(status, await _room_out(result, user))
 
 
 @router.post("/rooms/{slug}/join/", response=ROOM_RESPONSES)
@@ -94,7 +94,7 @@ async def leave_room(request: HttpRequest, slug: RoomSlug):
 
     def leave(room: Room):
         memberships.leave(room=room, user=user)
-        return 204, None
+        return Status(204, None)
 
     return await sync_to_async(_open)(slug, user, leave)
 
@@ -124,20 +124,23 @@ async def mark_read(request: HttpRequest, slug: RoomSlug, payload: ReadIn):
 
     def read(room: Room):
         result = reads.mark_read(room=room, user=user, seq=payload.seq)
-        return (403, NOT_A_MEMBER) if result is None else result
+        return Status(403, NOT_A_MEMBER) if result is None else result
 
     result = await sync_to_async(_open)(slug, user, read)
-    if isinstance(result[0], int):
+    if isinstance(result, Status):
         return result
     state, moved = result
     if moved:
         await reads.announce(user.pk, state)
-    return 200, {
-        "room": state.room,
-        "last_read": state.last_read,
-        "unread": state.unread,
-        "mentions": state.mentions,
-    }
+    return Status(
+        200,
+        {
+            "room": state.room,
+            "last_read": state.last_read,
+            "unread": state.unread,
+            "mentions": state.mentions,
+        },
+    )
 
 
 @router.post("/rooms/{slug}/settings/", response=ROOM_RESPONSES)
@@ -148,7 +151,7 @@ async def room_settings(request: HttpRequest, slug: RoomSlug, payload: SettingsI
 
     def settings(room: Room):
         if not memberships.set_muted(room=room, user=user, muted=payload.muted):
-            return 403, NOT_A_MEMBER
+            return Status(403, NOT_A_MEMBER)
         return room
 
     return await _answer(await sync_to_async(_open)(slug, user, settings), user)
@@ -166,5 +169,5 @@ async def direct_message(request: HttpRequest, payload: DirectIn):
             user=user, username=payload.username
         )
     except ValidationError as error:
-        return 400, {"errors": error.message_dict}
-    return 201 if created else 200, await _room_out(room, user)
+        return Status(400, {"errors": error.message_dict})
+    return Status(201 if created else 200, await _room_out(room, user))

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Path, Query, Router, Schema
+from ninja import Path, Query, Router, Schema, Status
 
 from chat import edits, selectors, serializers
 from chat.api import BANNED, NOT_FOUND, BadRequest, MessageOut, _detail
@@ -50,9 +50,9 @@ def message_edits(
     try:
         versions = edits.message_versions(message_id=message_id, user=request.auth)
     except Message.DoesNotExist:
-        return 404, NO_MESSAGE
+        return Status(404, NO_MESSAGE)
     except selectors.RoomForbidden:
-        return 403, BANNED
+        return Status(403, BANNED)
     return {"versions": versions}
 
 
@@ -71,17 +71,17 @@ def search(
     rooms the viewer can open, newest first, with the ranges that matched."""
     q = q.strip()
     if not 1 <= len(q) <= MAX_SEARCH_QUERY:
-        return 400, {
-            "errors": {"q": [f"Search for 1 to {MAX_SEARCH_QUERY} characters."]}
-        }
+        return Status(
+            400, {"errors": {"q": [f"Search for 1 to {MAX_SEARCH_QUERY} characters."]}}
+        )
     in_room = None
     if room is not None:
         try:
             in_room = selectors.room_for_user(slug=room, user=request.auth)
         except selectors.RoomNotFound:
-            return 404, NOT_FOUND
+            return Status(404, NOT_FOUND)
         except selectors.RoomForbidden:
-            return 403, BANNED
+            return Status(403, BANNED)
     found, has_more = search_messages(
         user=request.auth, q=q, room=in_room, before=before, limit=limit
     )
