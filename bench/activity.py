@@ -17,10 +17,10 @@ import contextlib
 import json
 
 import httpx
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from bench.client import ChatClient
+from bench.client import ChatClient, open_socket
 
 CSRF = "b" * 32  # any 32-character token: the cookie and the header agree
 
@@ -32,12 +32,8 @@ class AuthorsClient(ChatClient):
         super().__init__(**kwargs)
         self.authors: dict[int, int] = {}
 
-    def _on_frame(self, text: str) -> None:
-        if '"type":"message"' in text or '"type": "message"' in text:
-            frame = json.loads(text)
-            if frame.get("type") == "message":
-                self.authors[frame["seq"]] = frame["user"]["id"]
-        super()._on_frame(text)
+    def _on_message(self, frame: dict) -> None:
+        self.authors[frame["seq"]] = frame["user"]["id"]
 
 
 class SiteClient:
@@ -53,15 +49,8 @@ class SiteClient:
         self._reader: asyncio.Task | None = None
 
     async def open(self, seconds: float = 30.0) -> None:
-        self.ws = await connect(
-            self.url,
-            origin=self.origin,
-            additional_headers={"Cookie": self.cookie},
-            compression=None,
-            ping_interval=None,
-            open_timeout=seconds,
-            close_timeout=2,
-            proxy=None,
+        self.ws = await open_socket(
+            self.url, origin=self.origin, cookie=self.cookie, seconds=seconds
         )
         first = json.loads(await asyncio.wait_for(self.ws.recv(), seconds))
         if first.get("type") != "presence.state":

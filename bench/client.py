@@ -17,6 +17,7 @@ import socket
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -56,6 +57,25 @@ class Target:
 
     def origin(self, url: str) -> str:
         return "http://" + url.split("://", 1)[1]
+
+
+def open_socket(
+    url: str, *, origin: str, cookie: str, seconds: float, **extra: Any
+) -> Any:
+    """A load generator's socket as every bench client opens it: logged in
+    by cookie, no compression (PROTOCOL's clients need not offer it), no
+    pings of its own, no proxy from the environment."""
+    return connect(
+        url,
+        origin=origin,
+        additional_headers={"Cookie": cookie},
+        compression=None,
+        ping_interval=None,
+        open_timeout=seconds,
+        close_timeout=2,
+        proxy=None,
+        **extra,
+    )
 
 
 class ChatClient:
@@ -104,17 +124,13 @@ class ChatClient:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             sock.setblocking(False)
             await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
-        self.ws = await connect(
+        self.ws = await open_socket(
             self.url,
             origin=self.origin,
-            additional_headers={"Cookie": self.cookie},
-            compression=None,
-            ping_interval=None,
+            cookie=self.cookie,
+            seconds=seconds,
             max_size=WS_MAX_SIZE * 8,
             max_queue=4 if self.stuck else 64,
-            open_timeout=seconds,
-            close_timeout=2,
-            proxy=None,
             sock=sock,
         )
         # PROTOCOL.md, "Frames the server sends first": presence.state, history.
@@ -167,6 +183,7 @@ class ChatClient:
         frame = json.loads(text)
         kind = frame.get("type")
         if kind == "message":
+            self._on_message(frame)
             seq = frame["seq"]
             if seq <= self.last_seq:
                 if seq in self.missing:  # a repair that raced a late frame
@@ -200,6 +217,9 @@ class ChatClient:
             self.present.discard(frame["user"]["id"])
         elif kind == "error":
             self.tallies[max(self.tallies)].errors[frame.get("code")] += 1
+
+    def _on_message(self, frame: dict) -> None:
+        """Each `message` frame as it comes, before it is counted (a hook)."""
 
     def _tally(self, body: str) -> Tally:
         parts = body.split("|", 4)
