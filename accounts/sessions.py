@@ -12,7 +12,6 @@ handshake's CPU each, bench/RESULTS.md, scenario 9).
 
 from __future__ import annotations
 
-import weakref
 from importlib import import_module
 
 from django.conf import settings
@@ -23,6 +22,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import User
+from realtime.sqlrows import RowReader
 
 
 def store_class():
@@ -46,30 +46,20 @@ def _session_data(session_key: str) -> dict:
     return store().decode(row[0]) if row else {}
 
 
-def _user_query(conn) -> tuple[str, list[str], list[tuple]]:
-    """The user row's SELECT, its attnames, and each column's converters:
-    what the ORM's compiler would apply (SQLite returns datetimes as text,
-    booleans as integers). Made once per connection: the converters are
-    its backend's methods."""
-    cached = _USER_QUERIES.get(conn)
-    if cached is None:
-        fields = User._meta.concrete_fields
-        columns = ", ".join(conn.ops.quote_name(f.column) for f in fields)
+_USERS = RowReader(User)
+
+
+def _user_sql(conn) -> str:
+    sql = _USER_SQL.get(conn.vendor)
+    if sql is None:
         table = conn.ops.quote_name(User._meta.db_table)
-        converters = []
-        for field in fields:
-            col = field.get_col(User._meta.db_table)
-            found = conn.ops.get_db_converters(col) + col.get_db_converters(conn)
-            converters.append((col, tuple(found)))
-        cached = _USER_QUERIES[conn] = (
-            f"SELECT {columns} FROM {table} WHERE id = %s",
-            [f.attname for f in fields],
-            converters,
+        sql = _USER_SQL[conn.vendor] = (
+            f"SELECT {_USERS.columns(conn)} FROM {table} WHERE id = %s"
         )
-    return cached
+    return sql
 
 
-_USER_QUERIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_USER_SQL: dict[str, str] = {}
 
 
 def _active_user(user_id: object) -> User | None:
@@ -79,18 +69,12 @@ def _active_user(user_id: object) -> User | None:
         return None
     # One look-up of the thread's connection, not one per attribute read.
     conn = connections[DEFAULT_DB_ALIAS]
-    sql, attnames, converters = _user_query(conn)
     with conn.cursor() as cursor:
-        cursor.execute(sql, [pk])
+        cursor.execute(_user_sql(conn), [pk])
         row = cursor.fetchone()
     if row is None:
         return None
-    values = []
-    for (col, convert_all), raw in zip(converters, row, strict=True):
-        for convert in convert_all:
-            raw = convert(raw, col, conn)
-        values.append(raw)
-    user = User.from_db(conn.alias, attnames, values)
+    user = _USERS.instance(conn, row)
     return user if user.is_active else None
 
 

@@ -3,12 +3,13 @@ database_sync_to_async)."""
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Q
 
 from chat.models import Membership, Message, Reaction, Room
 from protocol.limits import SLUG_RE as _SLUG_RE
 from protocol.limits import has_surrogates
+from realtime.sqlrows import RowReader
 
 
 class RoomNotFound(Exception):
@@ -19,18 +20,20 @@ class RoomForbidden(Exception):
     """The user is banned from the room."""
 
 
-def _access_sql(vendor: str) -> str:
+_ROOMS = RowReader(Room, extra=("is_member", "is_banned"))
+
+
+def _access_sql(conn) -> str:
     """The room by slug with is_member / is_banned for one user, written out:
     the ORM's compile of the same query (two Exists subqueries) cost ~1.6 ms
     of CPU per socket handshake, the raw query ~0.17 ms (bench/FINDINGS.md).
     Built once per database vendor, from the models' own tables and columns."""
-    sql = _ACCESS_SQL.get(vendor)
+    sql = _ACCESS_SQL.get(conn.vendor)
     if sql is None:
-        q = connection.ops.quote_name
-        columns = ", ".join(f"r.{q(f.column)}" for f in Room._meta.concrete_fields)
+        q = conn.ops.quote_name
         banned = Room.banned.through._meta.db_table
-        sql = _ACCESS_SQL[vendor] = (
-            f"SELECT {columns}, "
+        sql = _ACCESS_SQL[conn.vendor] = (
+            f"SELECT {_ROOMS.columns(conn, 'r')}, "
             f"EXISTS(SELECT 1 FROM {q(Membership._meta.db_table)} m"
             " WHERE m.room_id = r.id AND m.user_id = %s) AS is_member, "
             f"EXISTS(SELECT 1 FROM {q(banned)} b"
@@ -54,10 +57,15 @@ def room_for_user(*, slug: str, user) -> Room:
     # one, make PostgreSQL raise).
     if not isinstance(slug, str) or not _SLUG_RE.fullmatch(slug):
         raise RoomNotFound(slug)
-    sql = _access_sql(connection.vendor)
-    room = next(iter(Room.objects.raw(sql, [user.pk, user.pk, slug])), None)
-    if room is None:
+    # A cursor and the RowReader, not Room.objects.raw(): raw() works out its
+    # column mapping and converters anew on every call.
+    conn = connections[DEFAULT_DB_ALIAS]
+    with conn.cursor() as cursor:
+        cursor.execute(_access_sql(conn), [user.pk, user.pk, slug])
+        row = cursor.fetchone()
+    if row is None:
         raise RoomNotFound(slug)
+    room = _ROOMS.instance(conn, row)
     room.is_member, room.is_banned = bool(room.is_member), bool(room.is_banned)
     if room.is_banned:
         raise RoomForbidden(slug)
