@@ -5,77 +5,21 @@ through chat.fanout; membership, reads: chat.membership_socket."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
-
 from channels.db import database_sync_to_async
 from django.core.exceptions import PermissionDenied
 
+from accounts.handshake import take_preloaded
 from accounts.sockets import UserSocket
 from chat import broadcast, edits, fanout, reactions, selectors, sending
 from chat.frames import Frame, FrameError, parse_frame
+from chat.history import first_history, history_frame, resume_point
 from chat.membership_socket import MembershipSocket
 from chat.models import Message
-from chat.serializers import message_dict
 from presence import api as presence
 from protocol import limits, wire
 from realtime import codes, throttle
 from realtime import conf as realtime_conf
 from realtime.outbound import LocalSocket
-
-
-def _history_frame(room_slug: str, messages: list, has_more: bool, **echo) -> str:
-    return wire.history(
-        room=room_slug,
-        messages=[message_dict(m) for m in messages],
-        has_more=has_more,
-        **echo,
-    )
-
-
-def _resume_point(query_string: bytes) -> tuple[int | None, int | None]:
-    """The `after` and `rev` of `?after=<seq>&rev=<rev>`, None when absent
-    (`rev` counts only with `after`); ValueError when bad."""
-    query = parse_qs(query_string.decode("latin-1"))
-    found = []
-    for name in ("after", "rev"):
-        values = query.get(name)
-        value = int(values[-1]) if values else None
-        if value is not None and not 0 <= value <= limits.MAX_INT64:
-            raise ValueError(value)
-        found.append(value)
-    after, rev = found
-    return after, rev if after is not None else None
-
-
-def _first_history(*, room, after: int | None, rev: int | None) -> tuple[str, int]:
-    """The first history frame and the room's head now, in one thread hop.
-
-    The room's seq and rev are read first: whatever changes after that read
-    reaches the socket live (it joined the relay before), so the client may
-    see a change twice (clients apply frames idempotently) but never miss
-    one."""
-    snapshot, revision = selectors.room_head(room=room)
-    echo: dict = {"rev": revision}
-    if after is None:
-        messages, has_more = selectors.message_history(
-            room=room, limit=limits.INITIAL_HISTORY
-        )
-    else:
-        messages, has_more = selectors.message_history(
-            room=room, after=after, limit=limits.RESUME_HISTORY
-        )
-        if rev is not None:
-            changed, more = selectors.messages_changed(
-                room=room, after=after, rev=rev, limit=limits.RESUME_CHANGED
-            )
-            echo["changed"] = [message_dict(m) for m in changed]
-            echo["changed_more"] = more
-    frame = _history_frame(room.slug, messages, has_more, **echo)
-    newest = messages[-1].seq if messages else 0
-    # Live messages continue from what the client holds, or, when the
-    # resume set was cut at 500, from the room's head at join time (the
-    # client pages the middle in with history.after).
-    return frame, max(newest, snapshot)
 
 
 class RoomConsumer(MembershipSocket, UserSocket):
@@ -91,18 +35,22 @@ class RoomConsumer(MembershipSocket, UserSocket):
             return
         self.typing = throttle.Spacing(realtime_conf.typing_interval())
         slug = self.scope["url_route"]["kwargs"]["slug"]
-        try:
-            room = await database_sync_to_async(selectors.room_for_user)(
+        # Looked up with the session (chat.routing.preload) unless this
+        # socket came another way (a test's scope, another router).
+        lookup = take_preloaded(self.scope)
+        if not isinstance(lookup, selectors.RoomLookup) or lookup.slug != slug:
+            lookup = await database_sync_to_async(selectors.room_lookup)(
                 slug=slug, user=self.user
             )
-        except selectors.RoomNotFound:
-            await self._refuse("not_found", "No such room.", codes.NOT_FOUND)
-            return
-        except selectors.RoomForbidden:
+        if isinstance(lookup.refused, selectors.RoomForbidden):
             await self._refuse(
                 "forbidden", "You are banned from this room.", codes.FORBIDDEN
             )
             return
+        if lookup.room is None:
+            await self._refuse("not_found", "No such room.", codes.NOT_FOUND)
+            return
+        room = lookup.room
         if not await self.claim_slot():
             return
         self.room = room
@@ -126,7 +74,7 @@ class RoomConsumer(MembershipSocket, UserSocket):
 
     async def _send_first_history(self, present: frozenset[int]) -> None:
         try:
-            after, rev = _resume_point(self.scope.get("query_string", b""))
+            after, rev = resume_point(self.scope.get("query_string", b""))
         except ValueError:
             after = rev = None
             await self.send_error(
@@ -135,7 +83,7 @@ class RoomConsumer(MembershipSocket, UserSocket):
         room = self.room
 
         def read():
-            return database_sync_to_async(_first_history)(
+            return database_sync_to_async(first_history)(
                 room=room, after=after, rev=rev
             )
 
@@ -263,13 +211,13 @@ class RoomConsumer(MembershipSocket, UserSocket):
         before, limit = frame.fields["before"], frame.fields["limit"]
         messages, has_more = await self._history(limit, before=before)
         await self.send(
-            _history_frame(self.room.slug, messages, has_more, before=before)
+            history_frame(self.room.slug, messages, has_more, before=before)
         )
 
     async def on_history_after(self, frame: Frame) -> None:
         after, limit = frame.fields["after"], frame.fields["limit"]
         messages, has_more = await self._history(limit, after=after)
-        await self.send(_history_frame(self.room.slug, messages, has_more, after=after))
+        await self.send(history_frame(self.room.slug, messages, has_more, after=after))
 
     async def on_typing(self, frame: Frame) -> None:
         active = frame.fields["active"]

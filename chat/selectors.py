@@ -3,6 +3,8 @@ database_sync_to_async)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Q
 
@@ -72,6 +74,23 @@ def room_for_user(*, slug: str, user) -> Room:
     if room.private and not room.is_member:
         raise RoomNotFound(slug)
     return room
+
+
+@dataclass(frozen=True)
+class RoomLookup:
+    """room_for_user's answer, kept to be acted on later (a socket's
+    handshake looks its room up with the session: chat.routing.preload)."""
+
+    slug: str
+    room: Room | None = None
+    refused: Exception | None = None  # RoomNotFound or RoomForbidden
+
+
+def room_lookup(*, slug: str, user) -> RoomLookup:
+    try:
+        return RoomLookup(slug, room=room_for_user(slug=slug, user=user))
+    except (RoomNotFound, RoomForbidden) as refused:
+        return RoomLookup(slug, refused=refused)
 
 
 def room_for_moderator(*, slug: str, user) -> Room:

@@ -17,7 +17,7 @@ from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 from accounts.handshake import SocketAuthMiddleware  # noqa: E402
 from project.origins import SameOriginValidator  # noqa: E402
 from project.proxies import TrustedProxies  # noqa: E402
-from project.routing import websocket_urlpatterns  # noqa: E402
+from project.routing import preload, websocket_urlpatterns  # noqa: E402
 from realtime.lifespan import lifespan_app  # noqa: E402
 
 # uvicorn runs no system checks: a bad setting (CHAT_RATE_LIMIT="fast")
@@ -40,7 +40,9 @@ application = ProtocolTypeRouter(
         # A socket from a foreign (or missing) Origin is refused before the
         # session is even loaded (project.origins: scheme, host and port).
         "websocket": TrustedProxies(
-            SameOriginValidator(SocketAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            SameOriginValidator(
+                SocketAuthMiddleware(URLRouter(websocket_urlpatterns), preload)
+            )
         ),
     }
 )

@@ -3,6 +3,7 @@
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.urls import re_path
 
+from chat.routing import preload
 from chat.routing import websocket_urlpatterns as chat_urlpatterns
 
 
@@ -12,6 +13,8 @@ class NoSuchSocket(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         await self.close()
 
+
+__all__ = ["preload", "websocket_urlpatterns"]
 
 websocket_urlpatterns = [
     # /ws/presence/ is chat's site socket, presence's socket with activity.
