@@ -43,7 +43,14 @@ Preload = Callable[[dict, User], object]
 
 def _load(session_key: str | None, scope: dict, preload: Preload | None):
     user, data = session_user(session_key)
-    preloaded = preload(scope, user) if preload and user is not None else None
+    preloaded = None
+    if preload is not None and user is not None:
+        try:
+            preloaded = preload(scope, user)
+        except Exception:
+            # Only a saving: the consumer reads it again itself, and fails
+            # there, inside its own error handling, if it fails again.
+            preloaded = None
     if session_key is None:
         return AnonymousUser(), None, preloaded
     session = store_class()(session_key=session_key)

@@ -110,3 +110,22 @@ def test_the_preloaded_result_is_taken_once_from_every_copy_of_the_scope():
     copy = dict(scope, url_route={})
     assert take_preloaded(copy) is not None
     assert take_preloaded(scope) is None and take_preloaded({}) is None
+
+
+async def test_a_preload_that_fails_leaves_the_look_up_to_the_consumer(
+    amake_user, trips, monkeypatch
+):
+    def broken(*, slug, user):
+        raise RuntimeError("database away for a moment")
+
+    monkeypatch.setattr("chat.routing.selectors", _Selectors(broken))
+    sock = await open_room(await amake_user())
+    await sock.close()
+    assert [what for what, _ in trips].count("room") == 1  # the consumer's
+
+
+class _Selectors:
+    """chat.selectors as chat.routing sees it, with room_lookup replaced."""
+
+    def __init__(self, room_lookup):
+        self.room_lookup = room_lookup
