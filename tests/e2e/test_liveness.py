@@ -64,6 +64,25 @@ async def netcut(server) -> AsyncIterator[NetCut]:
     await relay.stop()
 
 
+async def _retry_until_open(page, status) -> None:
+    """Press "Retry now" until the page is connected, within WITHIN_MS. Its
+    backoff timer may bring it back first (and hide the button mid-click, as
+    it did in CI); on a loaded machine one click can miss for seconds while
+    the status line redraws, and the backoff after 20 s offline is 15-30 s:
+    the button is a shortcut, coming back is the claim."""
+    retry = page.get_by_role("button", name="Retry now")
+    deadline = time.monotonic() + WITHIN_MS / 1000
+    while True:
+        with contextlib.suppress(PlaywrightTimeoutError):
+            await retry.click(timeout=2_000)
+        try:
+            await expect(status).to_have_attribute("data-state", "open", timeout=2_000)
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+
+
 async def test_a_vanished_client_is_closed_and_leaves_within_20_s(
     server, netcut, browsers, make_user
 ):
@@ -86,10 +105,5 @@ async def test_a_vanished_client_is_closed_and_leaves_within_20_s(
     assert time.monotonic() - cut_at < 25
 
     netcut.restore()
-    retry = ada.get_by_role("button", name="Retry now")
-    # Its backoff timer may bring it back first (and hide the button mid-click,
-    # as it did in CI): the button is a shortcut, coming back is the claim.
-    with contextlib.suppress(PlaywrightTimeoutError):
-        await retry.click(timeout=3_000)
-    await expect(status).to_have_attribute("data-state", "open", timeout=WITHIN_MS)
+    await _retry_until_open(ada, status)
     await expect(present(bob)).to_have_text(["ada", "bob"])

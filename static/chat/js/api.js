@@ -11,13 +11,19 @@ export function csrfToken() {
   return "";
 }
 
+// How long a socket's "why was I refused?" probe may take (sessionEnded).
+export const PROBE_TIMEOUT_MS = 5_000;
+
 /**
  * Call one endpoint. Resolves to {status, ok, data}; data is the parsed JSON
- * body or null. Rejects only when the network fails.
+ * body or null. Rejects only when the network fails, or after `timeoutMs`
+ * (fetch itself never gives up on a request that went out on a keep-alive
+ * connection which died silently).
  */
-export async function request(method, url, body) {
+export async function request(method, url, body, { timeoutMs } = {}) {
   const headers = { Accept: "application/json" };
   const init = { method, headers, credentials: "same-origin" };
+  if (timeoutMs) init.signal = AbortSignal.timeout(timeoutMs);
   if (method !== "GET" && method !== "HEAD") headers["X-CSRFToken"] = csrfToken();
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -63,7 +69,10 @@ export function pageData(id) {
  * the session still works.
  */
 export async function sessionEnded(statusUrl) {
-  const result = await getJSON(statusUrl);
+  // Bounded: a socket waits for this answer before its next attempt, and a
+  // probe that went out on a connection the network dropped would otherwise
+  // hold it "Reconnecting…" for good, its Retry button hidden.
+  const result = await request("GET", statusUrl, undefined, { timeoutMs: PROBE_TIMEOUT_MS });
   const state = result.data && result.data.state;
   if (state === "deactivated") return "deactivated";
   if (state === "anonymous") return "logged-out";
