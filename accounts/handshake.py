@@ -73,8 +73,10 @@ class SocketAuthMiddleware:
             key, scope, self.preload
         )
         # In a list that every copy of the scope shares: take_preloaded
-        # empties it, so no copy keeps the result for the socket's life.
+        # empties it, so neither a copy nor this frame (suspended below for
+        # the socket's life) keeps the result (a Room: 1 KB a socket).
         scope = dict(scope, user=user, session=session, preloaded=[preloaded])
+        del preloaded
         return await self.inner(scope, receive, send)
 
 

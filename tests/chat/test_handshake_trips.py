@@ -5,7 +5,9 @@ came without the preload looks it up itself, with the same rules."""
 
 from __future__ import annotations
 
+import gc
 import threading
+import weakref
 
 import pytest
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
@@ -129,3 +131,25 @@ class _Selectors:
 
     def __init__(self, room_lookup):
         self.room_lookup = room_lookup
+
+
+async def test_nothing_keeps_a_preloaded_room_for_the_sockets_life(
+    amake_user, monkeypatch
+):
+    # The room's relay keeps the first socket's Room; a later socket's own
+    # copy must go once it is on the relay (1 KB a socket in scenario 11).
+    first = await open_room(await amake_user())
+    rooms: list[weakref.ref] = []
+
+    def tracked(*, slug, user):
+        found = real(slug=slug, user=user)
+        rooms.append(weakref.ref(found.room))
+        return found
+
+    real = selectors.room_lookup
+    monkeypatch.setattr(selectors, "room_lookup", tracked)
+    second = await open_room(await amake_user())
+    gc.collect()
+    assert len(rooms) == 1 and rooms[0]() is None
+    await second.close()
+    await first.close()
