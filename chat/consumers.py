@@ -42,7 +42,7 @@ class RoomConsumer(MembershipSocket, UserSocket):
             lookup = await database_sync_to_async(selectors.room_lookup)(
                 slug=slug, user=self.user
             )
-        if isinstance(lookup.refused, selectors.RoomForbidden):
+        if lookup.banned:
             await self._refuse(
                 "forbidden", "You are banned from this room.", codes.FORBIDDEN
             )

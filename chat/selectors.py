@@ -82,15 +82,17 @@ class RoomLookup:
     handshake looks its room up with the session: chat.routing.preload)."""
 
     slug: str
-    room: Room | None = None
-    refused: Exception | None = None  # RoomNotFound or RoomForbidden
+    room: Room | None = None  # None: not found (RoomNotFound) or banned
+    banned: bool = False  # RoomForbidden
 
 
 def room_lookup(*, slug: str, user) -> RoomLookup:
     try:
         return RoomLookup(slug, room=room_for_user(slug=slug, user=user))
-    except (RoomNotFound, RoomForbidden) as refused:
-        return RoomLookup(slug, refused=refused)
+    except RoomNotFound:
+        return RoomLookup(slug)
+    except RoomForbidden:
+        return RoomLookup(slug, banned=True)
 
 
 def room_for_moderator(*, slug: str, user) -> Room:

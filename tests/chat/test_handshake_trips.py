@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import threading
 import weakref
+from types import SimpleNamespace
 
 import pytest
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
@@ -120,17 +121,11 @@ async def test_a_preload_that_fails_leaves_the_look_up_to_the_consumer(
     def broken(*, slug, user):
         raise RuntimeError("database away for a moment")
 
-    monkeypatch.setattr("chat.routing.selectors", _Selectors(broken))
+    # chat.selectors as chat.routing sees it, with room_lookup broken.
+    monkeypatch.setattr("chat.routing.selectors", SimpleNamespace(room_lookup=broken))
     sock = await open_room(await amake_user())
     await sock.close()
     assert [what for what, _ in trips].count("room") == 1  # the consumer's
-
-
-class _Selectors:
-    """chat.selectors as chat.routing sees it, with room_lookup replaced."""
-
-    def __init__(self, room_lookup):
-        self.room_lookup = room_lookup
 
 
 async def test_nothing_keeps_a_preloaded_room_for_the_sockets_life(

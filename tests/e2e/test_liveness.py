@@ -67,9 +67,10 @@ async def netcut(server) -> AsyncIterator[NetCut]:
 async def _retry_until_open(page, status) -> None:
     """Press "Retry now" until the page is connected, within WITHIN_MS. Its
     backoff timer may bring it back first (and hide the button mid-click, as
-    it did in CI); on a loaded machine one click can miss for seconds while
-    the status line redraws, and the backoff after 20 s offline is 15-30 s:
-    the button is a shortcut, coming back is the claim."""
+    it did in CI). The button is also hidden while the socket's session
+    probe is out (up to api.js's PROBE_TIMEOUT_MS), so one press at the
+    restore can miss, and the backoff after 20 s offline is 15-30 s: the
+    button is a shortcut, coming back is the claim."""
     retry = page.get_by_role("button", name="Retry now")
     deadline = time.monotonic() + WITHIN_MS / 1000
     while True:

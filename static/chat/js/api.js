@@ -41,7 +41,7 @@ export async function request(method, url, body, { timeoutMs } = {}) {
   return { status: response.status, ok: response.ok, data };
 }
 
-export const getJSON = (url) => request("GET", url);
+export const getJSON = (url, options) => request("GET", url, undefined, options);
 export const postJSON = (url, body) => request("POST", url, body);
 
 /** A human sentence for a failed call, from its JSON if it has one. */
@@ -72,7 +72,7 @@ export async function sessionEnded(statusUrl) {
   // Bounded: a socket waits for this answer before its next attempt, and a
   // probe that went out on a connection the network dropped would otherwise
   // hold it "Reconnecting…" for good, its Retry button hidden.
-  const result = await request("GET", statusUrl, undefined, { timeoutMs: PROBE_TIMEOUT_MS });
+  const result = await getJSON(statusUrl, { timeoutMs: PROBE_TIMEOUT_MS });
   const state = result.data && result.data.state;
   if (state === "deactivated") return "deactivated";
   if (state === "anonymous") return "logged-out";
