@@ -1,8 +1,10 @@
 """A TCP relay in front of a server whose network can be cut without a
 close, as when Wi-Fi drops or a phone leaves coverage: `cut()` stops
 carrying bytes both ways on the open connections (no FIN, no RST: to each
-end the other simply goes silent) and refuses new ones; `restore()` lets new
-connections through again.
+end the other simply goes silent), and new ones are accepted and never
+answered, as a connection into a dead network goes unanswered (a WebSocket
+handshake started then hangs: only the client's own timeout ends it);
+`restore()` lets new connections through again.
 
 Chromium's own offline mode (Playwright's set_offline) is no such cut: its
 network stack keeps answering the server's WebSocket pings, so to the
@@ -25,6 +27,8 @@ class NetCut:
         self.server: asyncio.base_events.Server | None = None
         self.tasks: set[asyncio.Task] = set()
         self.writers: set[asyncio.StreamWriter] = set()
+        # Connections that came while cut: held open, never answered.
+        self.held: set[asyncio.StreamWriter] = set()
 
     @property
     def http_url(self) -> str:
@@ -43,7 +47,7 @@ class NetCut:
     async def stop(self) -> None:
         if self.server is not None:
             self.server.close()
-        for writer in list(self.writers):
+        for writer in [*self.writers, *self.held]:
             writer.close()
         for task in list(self.tasks):
             task.cancel()
@@ -51,7 +55,7 @@ class NetCut:
 
     async def _serve(self, reader, writer) -> None:
         if self.cut_off:
-            writer.close()
+            self.held.add(writer)
             return
         try:
             up_reader, up_writer = await asyncio.open_connection(

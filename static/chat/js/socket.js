@@ -47,6 +47,12 @@ const MIN_DELAY_MS = 500;
 const MAX_DELAY_MS = 30_000;
 // An open socket that stayed up this long was healthy: start backoff afresh.
 const STABLE_MS = 10_000;
+// A handshake unanswered this long is given up and retried. Without a limit
+// an attempt whose packets the network dropped stays "connecting" for
+// minutes, and Chromium lets only one socket per host be connecting at a
+// time, so it would hold this page's other sockets back too. 10 s is well
+// over a handshake into a server taking a reconnect storm (bench/, 9b).
+export const CONNECT_TIMEOUT_MS = 10_000;
 // Close codes with a wait of their own (PROTOCOL.md 1.1): a restarting
 // server spreads its clients over 0.5–5 s; flooding or too many tabs waits
 // long (the page offers "Retry now"); a client that fell behind resumes
@@ -87,6 +93,7 @@ export class ReconnectingSocket {
     this.attempt = 0;
     this.failedHandshakes = 0;
     this.retryTimer = null;
+    this.connectTimer = null;
     this.pingTimer = null;
     this.pongTimer = null;
     this.stableTimer = null;
@@ -183,8 +190,19 @@ export class ReconnectingSocket {
     this.ws = ws;
     this.lastError = null;
     let opened = false;
+    this.connectTimer = setTimeout(() => {
+      this.connectTimer = null;
+      if (this.ws !== ws) return;
+      this._detach(ws);
+      ws.close();
+      this.ws = null;
+      this._clearTimers();
+      this._scheduleRetry(1006, false);
+    }, CONNECT_TIMEOUT_MS);
     ws.onopen = () => {
       opened = true;
+      clearTimeout(this.connectTimer);
+      this.connectTimer = null;
       this.failedHandshakes = 0;
       this.missedPongs = 0;
       this._setState(State.OPEN);
@@ -353,10 +371,11 @@ export class ReconnectingSocket {
   }
 
   _clearTimers() {
+    clearTimeout(this.connectTimer);
     clearInterval(this.pingTimer);
     clearTimeout(this.stableTimer);
     clearTimeout(this.pongTimer);
-    this.pingTimer = this.stableTimer = this.pongTimer = null;
+    this.connectTimer = this.pingTimer = this.stableTimer = this.pongTimer = null;
     this.missedPongs = 0;
   }
 }
