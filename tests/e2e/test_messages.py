@@ -156,6 +156,29 @@ async def test_search_then_jump_to_the_message_with_history_around(
     await expect(box).to_be_focused()
 
 
+async def test_a_search_the_network_drops_says_so_and_the_next_one_works(
+    server, browsers, make_user
+):
+    """A call that never got an answer (offline, or a keep-alive connection
+    that died silently, given up after api.js's REQUEST_TIMEOUT_MS) says
+    the server could not be reached, and leaves nothing stuck busy."""
+    ada = await database_sync_to_async(make_user)("ada")
+    await _fill_general(ada, 3, needle_at=2)
+    page = await browsers.room(server, ada)
+    await page.route("**/api/search/**", lambda route: route.abort())
+    box = page.locator("#search-input")
+    await box.fill("needle")
+    await box.press("Enter")
+    panel = page.locator("#search-panel")
+    await expect(panel.locator(".search-status")).to_have_text(
+        "Could not reach the server. Check your connection and try again."
+    )
+    await expect(panel).to_have_attribute("aria-busy", "false")
+    await page.unroute("**/api/search/**")
+    await box.press("Enter")
+    await expect(page.locator(".search-result")).to_have_count(1)
+
+
 @pytest.fixture
 def two_servers(general_room) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     first = ServerProcess(env=SERVER_ENV).start()

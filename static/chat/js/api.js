@@ -13,23 +13,32 @@ export function csrfToken() {
 
 // How long a socket's "why was I refused?" probe may take (sessionEnded).
 export const PROBE_TIMEOUT_MS = 5_000;
+// How long any other call may take. fetch itself never gives up on a request
+// that went out on a keep-alive connection the network dropped silently: a
+// search or a sidebar reload would stay "Loading…" until the browser's own
+// limit, minutes later.
+export const REQUEST_TIMEOUT_MS = 20_000;
 
 /**
  * Call one endpoint. Resolves to {status, ok, data}; data is the parsed JSON
- * body or null. Rejects only when the network fails, or after `timeoutMs`
- * (fetch itself never gives up on a request that went out on a keep-alive
- * connection which died silently).
+ * body or null. Never rejects: when the network fails or the call takes over
+ * `timeoutMs`, status is 0 (failureText says the server could not be
+ * reached), so no caller is left busy by an exception it did not expect.
  */
-export async function request(method, url, body, { timeoutMs } = {}) {
+export async function request(method, url, body, { timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
   const headers = { Accept: "application/json" };
-  const init = { method, headers, credentials: "same-origin" };
-  if (timeoutMs) init.signal = AbortSignal.timeout(timeoutMs);
+  const init = { method, headers, credentials: "same-origin", signal: AbortSignal.timeout(timeoutMs) };
   if (method !== "GET" && method !== "HEAD") headers["X-CSRFToken"] = csrfToken();
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const response = await fetch(url, init);
+  let response;
+  try {
+    response = await fetch(url, init);
+  } catch {
+    return { status: 0, ok: false, data: null };
+  }
   let data = null;
   if (response.status !== 204) {
     try {
@@ -52,6 +61,7 @@ export function failureText(result, fallback = gettext("Something went wrong. Tr
     const first = Object.values(data.errors).flat()[0];
     if (typeof first === "string") return first;
   }
+  if (result && result.status === 0) return gettext("Could not reach the server. Check your connection and try again.");
   if (result && result.status === 403) return gettext("You are not allowed to do that (or you were logged out).");
   if (result && result.status >= 500) return gettext("The server had a problem. Try again in a moment.");
   return fallback;

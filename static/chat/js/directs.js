@@ -13,12 +13,7 @@ export function directStarter({ sidebar, router }) {
   return async function startDirect(user, button) {
     if (button && isBusy(button)) return;
     if (button) setBusy(button, true);
-    let result;
-    try {
-      result = await postJSON("/api/dms/", { username: user.username });
-    } catch {
-      result = { ok: false, status: 0, data: null };
-    }
+    const result = await postJSON("/api/dms/", { username: user.username });
     if (button) setBusy(button, false);
     if (result.ok && result.data && result.data.slug) {
       sidebar.upsert(result.data);

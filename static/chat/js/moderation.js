@@ -7,22 +7,16 @@ import { gettext, interpolate } from "./i18n.js";
 import { showNotice } from "./notice.js";
 import { shownName } from "./render.js";
 
-const unreachable = () => gettext("Could not reach the server. Check your connection and try again.");
-
 /** DELETE the message; onDeleted(message) shows the tombstone. */
 export async function deleteMessage(message, button, onDeleted) {
   if (isBusy(button) || !window.confirm(gettext("Delete this message for everyone?"))) return;
   setBusy(button, true);
-  try {
-    const result = await request("DELETE", `/api/messages/${message.id}/`);
-    if (result.ok) {
-      onDeleted(message);
-      return;
-    }
-    showNotice(failureText(result, gettext("Could not delete that message.")), { kind: "error" });
-  } catch {
-    showNotice(unreachable(), { kind: "error" });
+  const result = await request("DELETE", `/api/messages/${message.id}/`);
+  if (result.ok) {
+    onDeleted(message);
+    return;
   }
+  showNotice(failureText(result, gettext("Could not delete that message.")), { kind: "error" });
   setBusy(button, false);
 }
 
@@ -30,13 +24,9 @@ export async function banUser(slug, user, button) {
   const name = shownName(user);
   if (isBusy(button) || !window.confirm(interpolate(gettext("Ban %(name)s from this room?"), { name }))) return;
   setBusy(button, true);
-  try {
-    const result = await postJSON(`/api/rooms/${encodeURIComponent(slug)}/bans/`, { username: user.username });
-    if (result.ok) showNotice(interpolate(gettext("%(name)s was banned from this room."), { name }));
-    else showNotice(failureText(result, interpolate(gettext("Could not ban %(name)s."), { name })), { kind: "error" });
-  } catch {
-    showNotice(unreachable(), { kind: "error" });
-  }
+  const result = await postJSON(`/api/rooms/${encodeURIComponent(slug)}/bans/`, { username: user.username });
+  if (result.ok) showNotice(interpolate(gettext("%(name)s was banned from this room."), { name }));
+  else showNotice(failureText(result, interpolate(gettext("Could not ban %(name)s."), { name })), { kind: "error" });
   setBusy(button, false);
 }
 
@@ -64,8 +54,6 @@ export function wireAddMember(form, slug) {
       } else {
         showFieldErrors(form, { username: [failureText(result, interpolate(gettext("Could not add %(name)s."), { name: username }))] });
       }
-    } catch {
-      showFieldErrors(form, { username: [unreachable()] });
     } finally {
       setBusy(button, false);
       input.focus();

@@ -19,14 +19,6 @@ import { isDirect, roomLabel } from "./sidebar.js";
 const $ = (id) => document.getElementById(id);
 const roomApi = (slug, tail = "") => `/api/rooms/${encodeURIComponent(slug)}/${tail}`;
 
-async function call(method, url, body) {
-  try {
-    return await request(method, url, body);
-  } catch {
-    return { ok: false, status: 0, data: null };
-  }
-}
-
 export class RoomMenu {
   /**
    * pane: the RoomPane; sidebar: the reader's rooms; me, isStaff: the
@@ -164,7 +156,7 @@ export class RoomMenu {
     const room = this.room;
     const muted = !room.muted;
     this.close();
-    const result = await call("POST", roomApi(room.slug, "settings/"), { muted });
+    const result = await postJSON(roomApi(room.slug, "settings/"), { muted });
     if (!result.ok || !result.data) {
       showNotice(failureText(result), { kind: "error" });
       return;
@@ -177,7 +169,7 @@ export class RoomMenu {
   async join() {
     const room = this.room;
     this.close();
-    const result = await call("POST", roomApi(room.slug, "join/"));
+    const result = await postJSON(roomApi(room.slug, "join/"));
     if (!result.ok || !result.data) {
       showNotice(failureText(result), { kind: "error" });
       return;
@@ -201,7 +193,7 @@ export class RoomMenu {
   async leave() {
     const room = this.room;
     this.close(false);
-    const result = await postJSON(roomApi(room.slug, "leave/")).catch(() => ({ ok: false, status: 0, data: null }));
+    const result = await postJSON(roomApi(room.slug, "leave/"));
     if (!result.ok) {
       showNotice(failureText(result), { kind: "error" });
       this.button.focus();
@@ -229,7 +221,7 @@ export class RoomMenu {
     const slug = this.room.slug;
     const body = { name: this.form.elements.name.value.trim(), description: this.form.elements.description.value.trim() };
     setBusy(submit, true);
-    const result = await call("PATCH", roomApi(slug), body);
+    const result = await request("PATCH", roomApi(slug), body);
     setBusy(submit, false);
     if (result.ok && result.data) {
       this.took(result.data);

@@ -73,9 +73,8 @@ async function refreshRooms() {
       list.replaceChildren(empty);
     }
     if (focused) list.querySelector(`li[data-slug="${CSS.escape(focused)}"] a`)?.focus();
-  } catch {
-    // Offline for a moment: the next tick tries again.
   } finally {
+    // Unanswered (offline for a moment): the next tick tries again.
     refreshing = false;
   }
 }
@@ -164,8 +163,6 @@ form.addEventListener("submit", async (event) => {
     } else {
       showFieldErrors(form, { __all__: [failureText(result, gettext("Could not create the room."))] });
     }
-  } catch {
-    showFieldErrors(form, { __all__: [gettext("Could not reach the server. Check your connection and try again.")] });
   } finally {
     setBusy(button, false);
   }

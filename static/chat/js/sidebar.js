@@ -61,12 +61,7 @@ export class Sidebar {
 
   /** Reload from the API; resolves to true when it answered. */
   async refresh() {
-    let result;
-    try {
-      result = await getJSON("/api/rooms/");
-    } catch {
-      return false;
-    }
+    const result = await getJSON("/api/rooms/");
     if (!result.ok || !result.data || !Array.isArray(result.data.rooms)) return false;
     this.setRooms(result.data.rooms);
     return true;
