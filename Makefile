@@ -34,10 +34,12 @@ format: $(STAMP)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-# The browser tests need Debian's Chromium: installed here when possible,
-# otherwise make stops with a sentence saying how (never a silent skip).
+# The browser tests need Debian's Chromium, and the check of deploy/'s
+# HAProxy file needs HAProxy: installed here when possible, otherwise make
+# stops with a sentence saying how (never a silent skip).
 test: lint messages
 	bash scripts/ensure-chromium
+	bash scripts/ensure-cluster-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 superuser: migrate

@@ -12,6 +12,9 @@ from pathlib import Path
 
 from bench.servers import ChatServer
 
+# Profiled paths are shown relative to the checkout, wherever it is.
+BASE_DIR = Path(__file__).resolve().parents[1]
+
 
 class ProfiledChatServer(ChatServer):
     name = "chat-profiled"
@@ -49,7 +52,7 @@ class Profiling:
 
 def _where(key: tuple) -> str:
     path, line, func = key
-    for marker in ("site-packages/", "/work/main/", "lib/python3.11/"):
+    for marker in ("site-packages/", f"{BASE_DIR}/", "lib/python3.11/"):
         if marker in path:
             path = path.split(marker, 1)[1]
     if path == "~":

@@ -10,18 +10,18 @@
 // against the per-user socket limit. What the other rooms need (badges,
 // activity) comes over the site socket. Switching closes the old socket and
 // opens the new one; the messages already loaded stay in memory, so coming
-// back shows them at once and resumes with ?after=<seq>.
+// back shows them at once and resumes with ?after=<seq> (roomhistory.js).
 
 import { sessionEnded } from "./api.js";
 import { codePoints, MAX_BODY, Outbox, wireComposer } from "./composer.js";
 import { Editor } from "./editing.js";
 import { gettext, interpolate } from "./i18n.js";
 import { RovingList } from "./listnav.js";
-import { MessageLog } from "./messages.js";
 import { banUser, deleteMessage, wireAddMember } from "./moderation.js";
 import { announce, showNotice } from "./notice.js";
 import { PresenceList } from "./presence.js";
 import { actionLabel, MessageListView, shownName } from "./render.js";
+import { RoomHistory } from "./roomhistory.js";
 import { ConnectionStatus } from "./roomstatus.js";
 import { isDirect, roomLabel } from "./sidebar.js";
 import { ReconnectingSocket, State } from "./socket.js";
@@ -29,8 +29,6 @@ import { refreshTimes } from "./time.js";
 import { TypingIndicator, TypingSender } from "./typing.js";
 
 const $ = (id) => document.getElementById(id);
-// Rooms whose messages stay in memory after switching away.
-const CACHED_ROOMS = 8;
 
 export class RoomPane {
   /** data: the page data (user, isStaff, urls); onShown(room): after open. */
@@ -43,8 +41,6 @@ export class RoomPane {
     this.room = null;
     this.socket = null;
     this.outbox = null;
-    this.log = null;
-    this.logs = new Map(); // slug -> MessageLog, most recent last
     this.drafts = new Map(); // slug -> unsent text
     // The total unread of the reader's rooms (badges.js) and the seq the
     // "new messages" divider goes above, set when a room opens.
@@ -64,7 +60,7 @@ export class RoomPane {
       react: (message, emoji, added) => this.react(message, emoji, added),
       nameOf: (id) => this.names.get(id) || interpolate(gettext("user %(id)s"), { id }),
     });
-    this.roving = new RovingList(this.list, { onTop: () => this.requestOlder() });
+    this.roving = new RovingList(this.list, { onTop: () => this.history.requestOlder() });
     this.view.onReplace = (old, element) => this.roving.replaced(old, element);
     this.presence = new PresenceList({
       list: $("present"),
@@ -105,8 +101,27 @@ export class RoomPane {
       composer: $("composer-input"),
     });
     this.editor.lastOwn = () => this.log && this.log.lastOwn(this.me.id);
+    this.history = new RoomHistory({
+      view: this.view,
+      roving: this.roving,
+      list: this.list,
+      scroller: this.scroller,
+      me: this.me,
+      names: this.names,
+      send: (frame) => Boolean(this.socket && this.socket.send(frame)),
+      outbox: () => this.outbox,
+      editor: this.editor,
+      typing: this.typingIn,
+      seen: () => this.onSeen(),
+      reconnect: () => this.reconnect(),
+    });
     this.reactions = 0;
     this._wirePage();
+  }
+
+  /** The open room's MessageLog (messages.js), or null. */
+  get log() {
+    return this.history.log;
   }
 
   get canModerate() {
@@ -128,7 +143,7 @@ export class RoomPane {
         name: "delete",
         label: gettext("Delete"),
         ariaLabel: actionLabel(gettext("Delete message from %(name)s"), message),
-        run: (target, button) => deleteMessage(target, button, (deleted) => this.showDeleted(deleted)),
+        run: (target, button) => deleteMessage(target, button, (deleted) => this.history.showDeleted(deleted)),
       },
     ];
   }
@@ -145,20 +160,7 @@ export class RoomPane {
     this.dividerSeq = this.dividerFor(room);
     this.room = room;
     this.showRoom(room);
-    this.log = this.logs.get(room.slug) || new MessageLog();
-    this.logs.delete(room.slug);
-    this.logs.set(room.slug, this.log);
-    while (this.logs.size > CACHED_ROOMS) this.logs.delete(this.logs.keys().next().value);
-    this.awaitingFirstHistory = false;
-    this.olderInFlight = false;
-    this.newerInFlight = false;
-    this.list.setAttribute("aria-busy", "true");
-    if (this.log.loaded) {
-      this.view.put(this.log.all());
-      this.roving.sync();
-      this.view.scrollToBottom();
-    }
-    this.showHistoryState();
+    this.history.show(room.slug);
     this.outbox = new Outbox({
       list: $("pending"),
       me: this.me,
@@ -186,9 +188,7 @@ export class RoomPane {
     this.socket = null;
     this.presence.clear();
     this.typingIn.clearAll();
-    this.view.clear();
-    this.roving.reset();
-    $("jump-latest").hidden = true;
+    this.history.hide();
     this.room = null;
   }
 
@@ -222,18 +222,9 @@ export class RoomPane {
 
   _socket(slug) {
     return new ReconnectingSocket({
-      path: () => {
-        const base = `/ws/chat/${encodeURIComponent(slug)}/`;
-        if (this.log.jumpAfter !== undefined) return `${base}?after=${this.log.jumpAfter}`;
-        const after = this.log.resumeAfter();
-        if (after === null) return base;
-        const rev = this.log.resumeRev();
-        return rev === null ? `${base}?after=${after}` : `${base}?after=${after}&rev=${rev}`;
-      },
+      path: () => this.history.socketPath(slug),
       onOpen: () => {
-        this.awaitingFirstHistory = true;
-        this.olderInFlight = false;
-        this.newerInFlight = false;
+        this.history.opened();
         this.typingOut.reset();
         this.outbox.setConnected(true);
       },
@@ -257,8 +248,7 @@ export class RoomPane {
       }
       this.presence.clear();
       this.typingIn.clearAll();
-      this.list.setAttribute("aria-busy", "false");
-      $("history-status").textContent = "";
+      this.history.ended();
     }
   }
 
@@ -271,22 +261,19 @@ export class RoomPane {
         if (frame.type === "presence.leave" && frame.user) this.typingIn.clear(frame.user);
         break;
       case "history":
-        this.handleHistory(frame);
+        this.history.handleHistory(frame);
         break;
       case "message":
-        this.handleMessage(frame);
+        this.history.handleMessage(frame);
         break;
-      case "message.deleted": {
-        const tombstone = this.log.markDeleted(frame);
-        if (tombstone) this.view.markDeleted(tombstone);
+      case "message.deleted":
+        this.history.showDeleted(frame);
         break;
-      }
       case "message.edited":
-        this.showChanged(this.log.applyEdit(frame));
+        this.history.showEdited(frame);
         break;
       case "reaction":
-        if (frame.user) this.names.set(frame.user.id, shownName(frame.user));
-        this.showChanged(this.log.applyReaction(frame));
+        this.history.showReaction(frame);
         break;
       case "typing":
         this.typingIn.apply(frame);
@@ -306,90 +293,6 @@ export class RoomPane {
     }
   }
 
-  resolveOwn(messages) {
-    for (const message of messages) {
-      if (message.client_id && message.user && message.user.id === this.me.id) this.outbox.resolve(message.client_id);
-    }
-  }
-
-  handleHistory(frame) {
-    const messages = Array.isArray(frame.messages) ? frame.messages : [];
-    const log = this.log;
-    this.resolveOwn(messages);
-    for (const message of messages) this.names.set(message.user.id, shownName(message.user));
-    const stick = this.view.nearBottom();
-    if (this.awaitingFirstHistory) {
-      this.awaitingFirstHistory = false;
-      if (frame.changed_more) {
-        // Away so long that more changed than one frame holds: start over.
-        this.reload();
-        return;
-      }
-      log.setRev(frame.rev);
-      if (Array.isArray(frame.changed)) this.view.put(log.applyChanged(frame.changed));
-      if (log.jumpAfter !== undefined) {
-        this.view.put(log.loadWindow({ ...frame, messages }, log.jumpAfter));
-        delete log.jumpAfter;
-        this.revealJump();
-        if (frame.has_more) this.requestNewer();
-      } else if (!log.loaded) {
-        this.view.put(log.loadInitial({ ...frame, messages }));
-        this.view.scrollToBottom();
-      } else {
-        // Resume after a reconnect or a return: everything newer than held.
-        this.showNewer(log.addNewer(messages), stick);
-        if (frame.has_more || log.hasGap()) this.requestNewer();
-      }
-      this.outbox.resendAll();
-    } else if ("before" in frame || (this.olderInFlight && !("after" in frame))) {
-      this.olderInFlight = false;
-      this.view.prepend(log.addOlder({ ...frame, messages }));
-    } else {
-      this.newerInFlight = false;
-      const changed = log.addNewer(messages);
-      this.showNewer(changed, stick);
-      // Keep asking while there is more, but never loop on an empty answer.
-      if (changed.length && (frame.has_more || log.hasGap())) this.requestNewer();
-    }
-    this.roving.sync();
-    this.list.setAttribute("aria-busy", "false");
-    this.showHistoryState();
-    this.fillScreen();
-    this.onSeen();
-  }
-
-  // Messages that are new to the reader; history is never announced.
-  showNewer(changed, stick, { live = false } = {}) {
-    if (!changed.length) return;
-    this.view.put(changed);
-    this.roving.sync();
-    if (stick) this.view.scrollToBottom();
-    else $("jump-latest").hidden = false;
-    this.onSeen();
-    if (live && stick && !document.hidden) {
-      for (const message of changed) {
-        if (message.user.id !== this.me.id && !message.deleted) {
-          announce(interpolate(gettext("%(name)s: %(body)s"), { name: shownName(message.user), body: message.body }));
-        }
-      }
-    }
-  }
-
-  handleMessage(message) {
-    if (message.user && message.user.id === this.me.id) this.outbox.resolve(message.client_id);
-    if (!this.log.loaded) return; // the first history brings it
-    const own = message.user && message.user.id === this.me.id;
-    const stick = own || this.view.nearBottom();
-    const changed = this.log.addNewer([message]);
-    if (changed.length) {
-      this.typingIn.clear(message.user);
-      this.showNewer(changed, stick, { live: true });
-      this.showHistoryState(); // "No messages yet" no longer holds
-    }
-    // A seq jump: a frame went missing between us and the database. Fill it.
-    if (this.log.hasGap()) this.requestNewer();
-  }
-
   handleError(frame) {
     const detail = typeof frame.detail === "string" ? frame.detail : gettext("The server refused that.");
     if (typeof frame.ref === "string" && this.outbox.fail(frame.ref, detail)) return;
@@ -400,26 +303,6 @@ export class RoomPane {
     }
     if (frame.code === "not_found" || frame.code === "forbidden") return; // the close says it
     showNotice(detail, { kind: "error" });
-  }
-
-  requestNewer() {
-    if (this.newerInFlight || !this.log.loaded) return;
-    if (this.socket.send({ type: "history.after", after: this.log.contiguous, limit: 100 })) this.newerInFlight = true;
-  }
-
-  requestOlder() {
-    const log = this.log;
-    if (this.olderInFlight || !log.loaded || !log.hasOlder || log.oldest === null || log.oldest <= 1) return;
-    if (this.socket.send({ type: "history.before", before: log.oldest, limit: 50 })) this.olderInFlight = true;
-    this.showHistoryState();
-  }
-
-  /** A message's new state (an edit, a reaction) on screen, if shown. */
-  showChanged(message) {
-    if (!message || !this.view.has(message.seq)) return;
-    if (this.editor.open && this.editor.open.message.seq === message.seq) this.editor.cancel();
-    this.view.put([message]);
-    this.roving.sync();
   }
 
   react(message, emoji, added) {
@@ -435,69 +318,9 @@ export class RoomPane {
     this.socket.start();
   }
 
-  /** Forget what is held of the room and load it afresh. */
-  reload() {
-    this.log = new MessageLog();
-    this.logs.set(this.room.slug, this.log);
-    this.view.clear();
-    this.roving.reset();
-    this.reconnect();
-  }
-
   /** Show the room at message `seq`, with the history around it. */
   jumpTo(seq) {
-    this.jumpSeq = seq;
-    if (this.log.has(seq)) {
-      this.revealJump();
-      return;
-    }
-    // A window of the room around it; newer pages follow (requestNewer).
-    this.log = new MessageLog();
-    this.log.jumpAfter = Math.max(0, seq - 26);
-    this.logs.set(this.room.slug, this.log);
-    this.view.clear();
-    this.roving.reset();
-    this.list.setAttribute("aria-busy", "true");
-    this.reconnect();
-  }
-
-  revealJump() {
-    const element = this.view.element(this.jumpSeq);
-    if (!element) return;
-    for (const old of this.list.querySelectorAll(".jump-target")) old.classList.remove("jump-target");
-    element.classList.add("jump-target");
-    element.scrollIntoView({ block: "center" });
-    this.roving.focus(element);
-  }
-
-  showDeleted(message) {
-    const tombstone = this.log.markDeleted(message);
-    if (tombstone) this.view.markDeleted(tombstone);
-  }
-
-  // --- What the page shows ----------------------------------------------------
-
-  showHistoryState() {
-    const button = $("load-older");
-    const status = $("history-status");
-    const log = this.log;
-    const more = log.loaded && log.hasOlder && log.oldest > 1;
-    // The button stays while it loads (focus must not fall to the page);
-    // when nothing is left, focus moves to the oldest message first.
-    if (!more && !button.hidden && button.contains(document.activeElement)) {
-      this.roving.focus(this.list.querySelector("li.msg"));
-    }
-    button.hidden = !more;
-    button.setAttribute("aria-disabled", String(this.olderInFlight));
-    if (!log.loaded) status.textContent = gettext("Loading messages…");
-    else if (this.olderInFlight) status.textContent = gettext("Loading older messages…");
-    else if (!more) status.textContent = log.highest ? gettext("This is the start of the room.") : gettext("No messages yet. Say hello!");
-    else status.textContent = "";
-  }
-
-  // Short screens: keep loading until the list can scroll (or nothing is left).
-  fillScreen() {
-    if (this.scroller.scrollHeight <= this.scroller.clientHeight + 10) this.requestOlder();
+    this.history.jumpTo(seq);
   }
 
   /** The reader's total unread (badges.js): "(3) General · Chat". */
@@ -526,20 +349,6 @@ export class RoomPane {
   }
 
   _wirePage() {
-    this.scroller.addEventListener(
-      "scroll",
-      () => {
-        if (this.scroller.scrollTop < 120) this.requestOlder();
-        if (this.view.nearBottom()) $("jump-latest").hidden = true;
-      },
-      { passive: true },
-    );
-    $("load-older").addEventListener("click", () => this.requestOlder());
-    $("jump-latest").addEventListener("click", () => {
-      this.view.scrollToBottom();
-      $("jump-latest").hidden = true;
-      $("composer-input").focus();
-    });
     document.addEventListener("visibilitychange", () => {
       if (document.hidden) return;
       this.onSeen();
