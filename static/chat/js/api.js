@@ -16,8 +16,10 @@ export const PROBE_TIMEOUT_MS = 5_000;
 // How long any other call may take. fetch itself never gives up on a request
 // that went out on a keep-alive connection the network dropped silently: a
 // search or a sidebar reload would stay "Loading…" until the browser's own
-// limit, minutes later.
-export const REQUEST_TIMEOUT_MS = 20_000;
+// limit, minutes later. Longer than the server's own 20 s wait for a locked
+// database (SQLITE_BUSY_TIMEOUT), so its answer ("unavailable", with a ref)
+// comes first.
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * Call one endpoint. Resolves to {status, ok, data}; data is the parsed JSON
