@@ -429,6 +429,39 @@ async def _online_count(dep: Deployment, prefix: str = "bench") -> int | None:
         )
 
 
+async def warm_up(dep: Deployment, rooms: int, tag: str, tallies: dict) -> int:
+    """Open and close one socket per room; how many opened. A fresh server's
+    first sockets also pay for its start-up (lazy imports, the first
+    database and Redis connections, the relays' subscriptions): after this
+    the measurement holds the marginal cost of a socket. The cold figure
+    is reported too."""
+    fleet = await connect_fleet(
+        dep, rooms=rooms, per_room=1, tag=tag + "w", tallies=tallies
+    )
+    await close_fleet(fleet)
+    await asyncio.sleep(1.0)
+    return fleet.ok
+
+
+async def close_and_count_online(
+    dep: Deployment, fleet: Fleet, wait_s: float
+) -> tuple[int | None, float | None]:
+    """Close the fleet, then wait up to `wait_s` for presence to say no one
+    is online: (the last count read, seconds until it was 0 or None)."""
+    started = time.monotonic()
+    await close_fleet(fleet)
+    online = None
+    if dep.http_url is None:
+        return None, None
+    deadline = started + wait_s
+    while time.monotonic() < deadline:
+        online = await _online_count(dep)
+        if online == 0:
+            return 0, round(time.monotonic() - started, 2)
+        await asyncio.sleep(0.2)
+    return online, None
+
+
 async def storm(
     dep: Deployment, *, sockets: int, rooms: int, idle_s: float = 5.0
 ) -> dict:
@@ -438,15 +471,7 @@ async def storm(
     tallies = {0: Tally()}
     meter = Meter(dep.pids)
     cold = meter.rss()
-    # A fresh server's first sockets also pay for its start-up: lazy imports,
-    # the first database and Redis connections, the relays' subscriptions.
-    # One socket per room, opened and closed first, leaves the marginal cost
-    # of a socket for the measurement; the cold figure is reported too.
-    warm_up = await connect_fleet(
-        dep, rooms=rooms, per_room=1, tag=tag + "w", tallies=tallies
-    )
-    await close_fleet(warm_up)
-    await asyncio.sleep(1.0)
+    warmed = await warm_up(dep, rooms, tag, tallies)
     before = meter.rss()
     meter.start()
     fleet = await connect_fleet(
@@ -460,16 +485,7 @@ async def storm(
     after = meter.rss()
     online_open = await _online_count(dep)
     unexpected = closes(fleet)
-    close_started = time.monotonic()
-    await close_fleet(fleet)
-    online_closed = None
-    if dep.http_url is not None:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            online_closed = await _online_count(dep)
-            if online_closed == 0:
-                break
-            await asyncio.sleep(0.2)
+    online_closed, zero_after = await close_and_count_online(dep, fleet, 10)
     result = {
         "connections_ok": fleet.ok,
         "connections_failed": fleet.failed,
@@ -486,7 +502,7 @@ async def storm(
             name: round((after[name] - cold[name]) / max(1, fleet.ok) / 1024, 1)
             for name in after
         },
-        "warm_up_sockets": warm_up.ok,
+        "warm_up_sockets": warmed,
         "warm_up_rss_mb": {
             name: round((before[name] - cold[name]) / 2**20, 1) for name in after
         },
@@ -496,9 +512,7 @@ async def storm(
         "load_avg_1m": round(os.getloadavg()[0], 2),
         "online_while_open": online_open,
         "online_after_close": online_closed,
-        "presence_zero_after_s": round(time.monotonic() - close_started, 2)
-        if online_closed == 0
-        else None,
+        "presence_zero_after_s": zero_after,
         "unexpected_closes": unexpected,
     }
     return result

@@ -17,9 +17,10 @@ from bench.measure import Meter
 from bench.scenarios import (
     Deployment,
     _online_count,
-    close_fleet,
+    close_and_count_online,
     closes,
     connect_fleet,
+    warm_up,
 )
 
 TIMELINE_POINTS = 200
@@ -92,11 +93,7 @@ async def crowd(
     tallies = {0: Tally()}
     meter = Meter(dep.pids)
     cold = meter.rss()
-    warm_up = await connect_fleet(
-        dep, rooms=rooms, per_room=1, tag=tag + "w", tallies=tallies
-    )
-    await close_fleet(warm_up)
-    await asyncio.sleep(1.0)
+    await warm_up(dep, rooms, tag, tallies)
     before = meter.rss()
     threads = _thread_cpu(dep.pids.get("server"))
     meter.start()
@@ -122,16 +119,7 @@ async def crowd(
     after = meter.rss()
     online_open = await _online_count(dep)
     unexpected = closes(fleet)
-    close_started = time.monotonic()
-    await close_fleet(fleet)
-    online_closed = None
-    if dep.http_url is not None:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            online_closed = await _online_count(dep)
-            if online_closed == 0:
-                break
-            await asyncio.sleep(0.2)
+    online_closed, zero_after = await close_and_count_online(dep, fleet, 20)
     ok = max(1, fleet.ok)
     server_cpu = _cpu(connect, "server")
     return {
@@ -176,8 +164,6 @@ async def crowd(
         "load_avg_1m": round(os.getloadavg()[0], 2),
         "online_while_open": online_open,
         "online_after_close": online_closed,
-        "presence_zero_after_s": round(time.monotonic() - close_started, 2)
-        if online_closed == 0
-        else None,
+        "presence_zero_after_s": zero_after,
         "unexpected_closes": unexpected,
     }

@@ -36,6 +36,7 @@ def check_crowd(run: dict, sockets: int, where: str) -> None:
         assert exact == checked == sockets, where
         assert run["online_while_open"] == sockets, where
         assert run["online_after_close"] == 0, where
+        assert run["presence_zero_after_s"] is not None, where
 
 
 def check_restart(run: dict, where: str) -> None:
