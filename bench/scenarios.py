@@ -450,9 +450,9 @@ async def close_and_count_online(
     is online: (the last count read, seconds until it was 0 or None)."""
     started = time.monotonic()
     await close_fleet(fleet)
-    online = None
     if dep.http_url is None:
         return None, None
+    online = None
     deadline = started + wait_s
     while time.monotonic() < deadline:
         online = await _online_count(dep)
