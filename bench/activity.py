@@ -40,7 +40,7 @@ class SiteClient:
     """One user's /ws/presence/ socket, counting the `room.activity` it gets."""
 
     def __init__(self, *, url: str, origin: str, cookie: str, user_id: int) -> None:
-        self.url = f"{url}/ws/presence/"
+        self.url = f"{url}/ws/presence/?presence=diff"  # as the browser asks
         self.origin = origin
         self.cookie = cookie
         self.user_id = user_id

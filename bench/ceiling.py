@@ -29,7 +29,7 @@ class Rooms:
         self.ids = itertools.count(1)
 
     async def handle(self, ws: ServerConnection) -> None:
-        parts = ws.request.path.strip("/").split("/")
+        parts = ws.request.path.split("?", 1)[0].strip("/").split("/")
         if len(parts) != 3 or parts[:2] != ["ws", "chat"]:
             await ws.close(4404)
             return

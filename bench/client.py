@@ -90,8 +90,13 @@ class ChatClient:
         index: int,
         tallies: dict[int, Tally],
         stuck: bool = False,
+        presence_diff: bool = True,
     ) -> None:
-        self.url = f"{url}/ws/chat/{room}/"
+        # As the browser client does: a tick's joins and leaves in one
+        # presence.diff frame (README, Presence diffs).
+        self.url = f"{url}/ws/chat/{room}/" + (
+            "?presence=diff" if presence_diff else ""
+        )
         self.origin = origin
         self.cookie = cookie
         self.room = room
@@ -110,9 +115,11 @@ class ChatClient:
         self.sent_n = 0
         self._repairs: set[asyncio.Task] = set()
         # Presence as this client was told it (presence.state, then joins
-        # and leaves), and how many presence frames it got.
+        # and leaves), how many presence frames it got, and how many joins
+        # and leaves they told.
         self.present: set[int] = set()
         self.presence_frames = 0
+        self.presence_changes = 0
         self.opened_at: float | None = None  # time.monotonic() of its first frames
 
     async def open(self, seconds: float = 30.0) -> None:
@@ -174,6 +181,7 @@ class ChatClient:
         # the load generator's CPU there and competed with the server's.
         if presence := _PRESENCE.match(text):
             self.presence_frames += 1
+            self.presence_changes += 1
             if presence[1] == "join":
                 self.present.add(int(presence[2]))
             else:
@@ -209,11 +217,18 @@ class ChatClient:
                     tally = self._tally(message["body"])
                     tally.repaired += 1
                     self._count(message["body"], now, latency=False)
+        elif kind == "presence.diff":
+            self.presence_frames += 1
+            self.presence_changes += len(frame["joins"]) + len(frame["leaves"])
+            self.present.update(user["id"] for user in frame["joins"])
+            self.present.difference_update(user["id"] for user in frame["leaves"])
         elif kind == "presence.join":
             self.presence_frames += 1
+            self.presence_changes += 1
             self.present.add(frame["user"]["id"])
         elif kind == "presence.leave":
             self.presence_frames += 1
+            self.presence_changes += 1
             self.present.discard(frame["user"]["id"])
         elif kind == "error":
             self.tallies[max(self.tallies)].errors[frame.get("code")] += 1

@@ -23,7 +23,8 @@ def crowd_table(entry: dict) -> list[str]:
     rows = [
         "| server | # | ok | failed | all connected after s | connects/s | CPU ms "
         "per connect (server+Redis) | server ms/connect | presence frames to "
-        "clients | presence exact (clients) | RSS/socket KB (server) | cold "
+        "clients (joins and leaves they told) | presence exact (clients) | "
+        "RSS/socket KB (server) | cold "
         "RSS/socket KB | online open → closed | load gen CPU s | other "
         "programs' CPU s | idle CPU % of a core (server; Redis) | "
         "unexpected closes |",
@@ -41,7 +42,7 @@ def crowd_table(entry: dict) -> list[str]:
             f"| {r['server']} | {r['round']} | {r['connections_ok']} | "
             f"{r['connections_failed']} | {r['connect_s']} | {r['connects_per_s']} | "
             f"{r['cpu_ms_per_connect']} | {r['server_cpu_ms_per_connect']} | "
-            f"{r['presence_frames']} | "
+            f"{r['presence_frames']} ({r.get('presence_changes', '-')}) | "
             f"{f'{exact[0]} of {exact[1]}' if exact else '-'} | "
             f"{r['rss_per_socket_kb'].get('server')} | "
             f"{r['rss_cold_per_socket_kb'].get('server')} | "

@@ -39,7 +39,10 @@ class ResumingClient(ChatClient):
         self.back: asyncio.Task | None = None
 
     async def open(self, seconds: float = 30.0) -> None:
-        self.url = self.base_url + (f"?after={self.last_seq}" if self.last_seq else "")
+        self.url = self.base_url
+        if self.last_seq:
+            joiner = "&" if "?" in self.base_url else "?"
+            self.url = f"{self.base_url}{joiner}after={self.last_seq}"
         await super().open(seconds)
         self.events.append((time.monotonic(), 1))
         self._reader.add_done_callback(self._closed)

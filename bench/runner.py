@@ -345,6 +345,7 @@ MEDIAN_KEYS = [
     "connect_s",
     "cpu_ms_per_connect",
     "presence_frames",
+    "presence_changes",
     "deliveries_per_s",
     "messages_per_s",
     "p50_ms",

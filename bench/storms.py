@@ -143,6 +143,7 @@ async def crowd(
             [c.opened_at for c in fleet.clients if c.opened_at], started
         ),
         "presence_frames": sum(c.presence_frames for c in fleet.clients),
+        "presence_changes": sum(c.presence_changes for c in fleet.clients),
         "presence_exact": [exact, checked] if dep.http_url else None,
         "rss_per_socket_kb": {
             name: round((after[name] - before[name]) / ok / 1024, 1) for name in after

@@ -60,7 +60,7 @@ class RoomConsumer(MembershipSocket, UserSocket):
         await self.watch_account()
         # Join the room's relay before reading state and history: whatever
         # happens from here on is held for this socket until history is sent.
-        self.local = self.local_socket()
+        self.local = self.local_socket(room.slug)
         # The relay's Room: one instance per room in the process, not per socket.
         self.relay = await fanout.join(room, self.local)
         self.room = self.relay.room

@@ -24,9 +24,10 @@ from chat.delivery import OrderedDelivery, room_heads, room_last_seq
 from chat.models import Room
 from realtime import canary, codes
 from realtime.groups import room_group
-from realtime.outbound import LocalSocket, encode_text
+from realtime.outbound import LocalSocket
 from realtime.presence_fan import PresenceFan
 from realtime.relay import GroupRelay, Relays, fan
+from realtime.transport import encode_text
 
 T = TypeVar("T")
 # Events after which a room's history reads the same.

@@ -18,7 +18,7 @@ from protocol.limits import (
     emoji_problem,
 )
 from realtime import liveness
-from realtime.sockets import FrameError, parse_envelope
+from realtime.envelope import FrameError, parse_envelope
 
 __all__ = ["Frame", "FrameError", "parse_frame"]
 

@@ -26,7 +26,8 @@ from presence.consumers import PresenceConsumer
 from protocol import wire
 from realtime.groups import activity_group
 from realtime.keyed import KeyedRelay, PerLoop
-from realtime.outbound import LocalSocket, encode_text
+from realtime.outbound import LocalSocket
+from realtime.transport import encode_text
 from realtime.user_events import UserEvents
 
 logger = logging.getLogger(__name__)

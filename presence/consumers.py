@@ -11,11 +11,11 @@ from accounts.sockets import UserSocket
 from presence import api as presence
 from protocol import wire
 from realtime import liveness
+from realtime.envelope import FrameError, parse_envelope
 from realtime.groups import SITE_GROUP
 from realtime.outbound import LocalSocket
 from realtime.presence_fan import PresenceFan
 from realtime.relay import GroupRelay, Relays
-from realtime.sockets import FrameError, parse_envelope
 
 
 def parse_frame(text_data: str | None, bytes_data: bytes | None) -> dict:

@@ -159,6 +159,21 @@ def presence_change(kind: str, *, room: str | None, user: UserRef) -> str:
     return encode({"type": kind, "room": room, "user": user})
 
 
+def user_json(user: UserRef) -> str:
+    """A UserRef as it stands inside a frame: a `presence.diff` part."""
+    return encode(user)
+
+
+def presence_diff(*, room: str | None, joins: list[str], leaves: list[str]) -> str:
+    """`presence.diff` (README, Presence diffs) from its users' `user_json`:
+    put together, not encoded again, since each socket of a filling room may
+    need its own part of one tick's changes. The same text as encode()."""
+    return (
+        f'{{"type": "presence.diff", "room": {encode(room)}, '
+        f'"joins": [{", ".join(joins)}], "leaves": [{", ".join(leaves)}]}}'
+    )
+
+
 def typing(*, room: str, user: UserRef, active: bool) -> str:
     return encode({"type": "typing", "room": room, "user": user, "active": active})
 

@@ -6,85 +6,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import struct
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import NamedTuple
 
-from uvicorn.protocols.websockets.websockets_sansio_impl import (
-    WebSocketsSansIOProtocol,
-)
 from websockets.protocol import State
 
+from protocol import wire
 from realtime import conf
+from realtime.transport import Send, encode_text, raw_writer, transport_send
 
 logger = logging.getLogger(__name__)
 
-Send = Callable[[dict], Awaitable[None]]
-# (kind, user id, frame): a presence change held for a socket still sending
-# its first state (see LocalSocket.start).
-HeldPresence = tuple[str, int, str]
+JOIN = "presence.join"
 KNOWN_FOR = 3.0  # seconds; see LocalSocket.presence_news
 
 
-def transport_send(send: Send) -> tuple[Send, asyncio.Event | None]:
-    """The ASGI server's own send under channels' wrappers, and its
-    `writable` event where the server has one (uvicorn's WebSocket protocol).
+class PresenceChange(NamedTuple):
+    """One user's join or leave, ready for either kind of client."""
 
-    channels' session middleware wraps `send` only to save sessions on HTTP
-    responses; a WebSocket frame needs none of that.
-    """
-    while hasattr(getattr(send, "__self__", None), "real_send"):
-        send = send.__self__.real_send
-    writable = getattr(getattr(send, "__self__", None), "writable", None)
-    if not isinstance(writable, asyncio.Event):
-        writable = None
-    return send, writable
-
-
-def encode_text(frames: list[str]) -> bytes:
-    """`frames` as WebSocket text frames from a server (unmasked, no
-    extension), ready for the transport: encoded once, written to many."""
-    out = []
-    for frame in frames:
-        data = frame.encode()
-        n = len(data)
-        if n < 126:
-            out.append(bytes((0x81, n)))
-        elif n < 65536:
-            out.append(struct.pack("!BBH", 0x81, 126, n))
-        else:
-            out.append(struct.pack("!BBQ", 0x81, 127, n))
-        out.append(data)
-    return b"".join(out)
-
-
-def _raw_writer(send: Send):
-    """uvicorn's WebSocket protocol behind `send`, when frames may be written
-    to its transport directly (see LocalSocket.push)."""
-    proto = getattr(send, "__self__", None)
-    conn = getattr(proto, "conn", None)
-    if conn is None or not hasattr(proto, "close_sent") or conn.extensions:
-        return None  # another server, or permessage-deflate was negotiated
-    return proto
-
-
-def shed_handshake(send: Send, scope: dict) -> None:
-    """Once a socket is accepted, drop what only its handshake needed:
-    uvicorn's WebSocket protocol keeps the upgrade request and the 101
-    response (their headers, about 4 KB) for the connection's life though it
-    reads them only until the accept, and every copy of the ASGI scope shares
-    the request's header list, which nothing reads after the handshake
-    (accounts.handshake, project.origins and project.proxies run before)."""
-    proto = getattr(transport_send(send)[0], "__self__", None)
-    if isinstance(proto, WebSocketsSansIOProtocol) and proto.handshake_complete:
-        # websockets' parser generator keeps the request alive: empty it.
-        for message in (proto.request, proto.response):
-            if message is not None:
-                message.headers.clear()
-        proto.request = proto.response = None
-        for headers in (proto.scope.get("headers"), scope.get("headers")):
-            if isinstance(headers, list):
-                headers.clear()
+    kind: str  # presence.join or presence.leave
+    user_id: int
+    frame: str  # its own presence.join / presence.leave frame
+    user: str  # its UserRef as JSON: its part of a presence.diff
 
 
 class LocalSocket:
@@ -114,6 +58,8 @@ class LocalSocket:
         "known_until",
         "last_seq",
         "on_overflow",
+        "presence_diff",
+        "presence_room",
         "queue",
         "raw",
         "ready",
@@ -129,18 +75,24 @@ class LocalSocket:
         send: Send,
         on_overflow: Callable[[], Awaitable[None]],
         close: Callable[[int], Awaitable[None]] | None = None,
+        presence_diff: bool = False,
+        presence_room: str | None = None,
     ) -> None:
         self.user_id = user_id
+        # Asked for `presence.diff` frames (README, Presence diffs), of this
+        # room (None: the site), instead of a frame per join or leave.
+        self.presence_diff = presence_diff
+        self.presence_room = presence_room
         # Closes the socket with a close code: a relay that finds the user
         # may no longer be here (chat.fanout's recheck) ends it with this.
         self.close = close
         self.send, self.writable = transport_send(send)
-        self.raw = _raw_writer(self.send)
+        self.raw = raw_writer(self.send)
         self.on_overflow = on_overflow
         self.last_seq = 0
         self.ready = False
         self.held: list[tuple[int | None, str]] = []
-        self.held_presence: list[HeldPresence] = []
+        self.held_presence: list[PresenceChange] = []
         # For a moment after start: who the client knows to be present (the
         # presence.state it got, shared by the sockets that read it together,
         # plus what it was told since: user id -> present). See `presence_news`.
@@ -167,16 +119,19 @@ class LocalSocket:
                 self._enqueue(frame)
         # Of the presence changes held meanwhile, only those that change what
         # the client was told: the user's last change against presence.state.
-        last: dict[int, tuple[str, str]] = {}
-        for kind, user_id, frame in self.held_presence:
-            last.pop(user_id, None)
-            last[user_id] = (kind, frame)
+        last: dict[int, PresenceChange] = {}
+        for change in self.held_presence:
+            last.pop(change.user_id, None)
+            last[change.user_id] = change
         self.held_presence = []
         told: dict[int, bool] = {}
-        for user_id, (kind, frame) in last.items():
-            if (kind == "presence.join") != (user_id in present):
-                told[user_id] = kind == "presence.join"
-                self._enqueue(frame)
+        news = []
+        for user_id, change in last.items():
+            if (change.kind == JOIN) != (user_id in present):
+                told[user_id] = change.kind == JOIN
+                news.append(change)
+        for frame in self.presence_frames(news):
+            self._enqueue(frame)
         self.known = (present, told)
         self.known_until = asyncio.get_running_loop().time() + KNOWN_FOR
         # Through the queue: frames fanned out meanwhile go behind these.
@@ -188,12 +143,29 @@ class LocalSocket:
             self.queue = deque()
         self.queue.append(frame)
 
-    def hold_presence(self, changes: list[HeldPresence]) -> None:
+    def hold_presence(self, changes: list[PresenceChange]) -> None:
         self.held_presence.extend(changes)
 
-    def presence_news(self, changes: list[HeldPresence]) -> list[str] | None:
-        """The frames of `changes` this client needs, or None when it needs
-        all of them. A state read together with others' registrations can
+    def presence_frames(self, changes: list[PresenceChange]) -> list[str]:
+        """`changes` (each user at most once) as this client asked for them:
+        a frame each, or one presence.diff."""
+        if not self.presence_diff:
+            return [change.frame for change in changes]
+        if not changes:
+            return []
+        return [
+            wire.presence_diff(
+                room=self.presence_room,
+                joins=[c.user for c in changes if c.kind == JOIN],
+                leaves=[c.user for c in changes if c.kind != JOIN],
+            )
+        ]
+
+    def presence_news(
+        self, changes: list[PresenceChange]
+    ) -> list[PresenceChange] | None:
+        """Those of `changes` this client needs, or None when it needs all
+        of them. A state read together with others' registrations can
         list a user whose join event is still on its way: for KNOWN_FOR
         seconds after start, a join of a user the client knows present (or
         a leave of one it knows absent) is left out."""
@@ -204,11 +176,11 @@ class LocalSocket:
             return None
         present, told = self.known
         news = []
-        for kind, user_id, frame in changes:
-            joined = kind == "presence.join"
-            if told.get(user_id, user_id in present) != joined:
-                told[user_id] = joined
-                news.append(frame)
+        for change in changes:
+            joined = change.kind == JOIN
+            if told.get(change.user_id, change.user_id in present) != joined:
+                told[change.user_id] = joined
+                news.append(change)
         return news
 
     def _write_raw(self, data: bytes) -> bool:

@@ -9,19 +9,40 @@ and left within the tick (or left and came back) is not mentioned at all,
 and a socket still sending its first state gets only what changes its
 presence.state (LocalSocket.start). Each client still sees, per user,
 joins and leaves that alternate, one per 0→1 and 1→0 it did not already
-see in presence.state (PROTOCOL.md, Presence semantics).
+see in presence.state (PROTOCOL.md, Presence semantics). A client that
+opened its socket with `?presence=diff` gets a tick's changes as one
+presence.diff frame instead (README, Presence diffs): a frame to read per
+tick, not per newcomer.
 """
 
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import parse_qs
 
 from protocol import wire
 from protocol.wire import UserRef
-from realtime.outbound import HeldPresence, LocalSocket, encode_text
+from realtime.outbound import JOIN, LocalSocket, PresenceChange
+from realtime.transport import encode_text
 
 TICK = 0.05  # seconds; PROTOCOL's joins and leaves may wait this long
-JOIN = "presence.join"
+BAD_OPTION = (
+    "`presence` must be `diff`; this socket gets presence.join and presence.leave."
+)
+
+
+def wants_diff(scope: dict) -> tuple[bool, str | None]:
+    """`?presence=diff` (README, Presence diffs): (True, None); (False, why)
+    for any other `presence` query; (False, None) without one."""
+    query = parse_qs(
+        scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
+    )
+    values = query.get("presence")
+    if values is None:
+        return False, None
+    if values != ["diff"]:
+        return False, BAD_OPTION
+    return True, None
 
 
 def net_changes(changes: list[tuple[str, UserRef]]) -> list[tuple[str, UserRef]]:
@@ -61,39 +82,44 @@ class PresenceFan:
     async def flush(self) -> None:
         try:
             changes, self.pending = net_changes(self.pending), []
-            frames: list[HeldPresence] = [
-                (kind, user["id"], self._frame(kind, user)) for kind, user in changes
-            ]
-            if frames:
-                await self._send(frames)
+            if changes:
+                await self._send([self._change(kind, user) for kind, user in changes])
         finally:
             self.task = None
             if self.pending and self.timer is None:
                 self.timer = asyncio.get_running_loop().call_later(TICK, self._start)
 
-    def _frame(self, kind: str, user: UserRef) -> str:
-        return wire.presence_change(kind, room=self.room, user=user)
+    def _change(self, kind: str, user: UserRef) -> PresenceChange:
+        return PresenceChange(
+            kind,
+            user["id"],
+            wire.presence_change(kind, room=self.room, user=user),
+            wire.user_json(user),
+        )
 
-    async def _send(self, frames: list[HeldPresence]) -> None:
-        everything = [frame for _, _, frame in frames]
-        data = encode_text(everything)
-        joined = {user_id for kind, user_id, _ in frames if kind == JOIN}
+    async def _send(self, changes: list[PresenceChange]) -> None:
+        # What most sockets get, by the kind of frames they asked for: made
+        # once, when the first such socket needs it.
+        shared: dict[bool, tuple[list[str], bytes]] = {}
+        joined = {c.user_id for c in changes if c.kind == JOIN}
         for sock in list(self.members):
             if not sock.ready:
-                sock.hold_presence(frames)
+                sock.hold_presence(changes)
                 continue
-            news = sock.presence_news(frames)
-            if news is not None:
-                if news:  # its own join is never news: it is in its state
-                    await sock.push_many(news)
-            elif sock.user_id in joined:
+            news = sock.presence_news(changes)
+            if news is None and sock.user_id in joined:
                 # Its own user's join: the client has itself in presence.state.
                 own = sock.user_id
-                mine = [f for k, uid, f in frames if not (k == JOIN and uid == own)]
-                if mine:
-                    await sock.push_many(mine)
-            else:
-                await sock.push_many(everything, data)
+                news = [c for c in changes if not (c.kind == JOIN and c.user_id == own)]
+            if news is not None:
+                if news:  # its own join is never news: it is in its state
+                    await sock.push_many(sock.presence_frames(news))
+                continue
+            kind = sock.presence_diff
+            if kind not in shared:
+                frames = sock.presence_frames(changes)
+                shared[kind] = (frames, encode_text(frames))
+            await sock.push_many(*shared[kind])
 
     def cancel(self) -> None:
         if self.timer is not None:

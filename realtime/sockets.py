@@ -9,7 +9,6 @@ The room socket (chat.consumers) and the presence socket
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import time
 import uuid
@@ -23,45 +22,16 @@ from channels.layers import get_channel_layer
 from protocol import wire
 from realtime import codes, conf, liveness, metrics, socketcap, throttle
 from realtime.account_events import AccountWatcher
+from realtime.envelope import ref_of
 from realtime.failures import is_outage, outage_log
-from realtime.outbound import LocalSocket, shed_handshake
+from realtime.outbound import LocalSocket
+from realtime.presence_fan import wants_diff
+from realtime.transport import shed_handshake
 
 logger = logging.getLogger(__name__)
 
 ERROR_WINDOW = 10.0  # seconds
 ERROR_LIMIT = 20  # error replies per window; the next one closes with 4429
-
-
-class FrameError(Exception):
-    """A frame the server refuses, with the PROTOCOL.md error code to send."""
-
-    def __init__(self, code: str, detail: str, ref: str | None = None) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-        self.ref = ref
-
-
-def parse_envelope(text: str | None) -> tuple[dict, str, str | None]:
-    """A client frame's (object, type, ref), or FrameError (PROTOCOL.md: a
-    binary frame, a frame that is not a JSON object, or one without a string
-    `type` gets bad_request; text that is not JSON at all gets bad_json)."""
-    if text is None:
-        raise FrameError(
-            "bad_request", "Binary frames are not accepted; send JSON text."
-        )
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        raise FrameError("bad_json", "The frame is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise FrameError("bad_request", "A frame must be a JSON object.")
-    client_id = data.get("client_id")
-    ref = client_id if isinstance(client_id, str) else None
-    kind = data.get("type")
-    if not isinstance(kind, str):
-        raise FrameError("bad_request", "A frame needs a string `type`.", ref)
-    return data, kind, ref
 
 
 class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
@@ -118,7 +88,7 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
             await self.send_error(
                 "unavailable",
                 "The server cannot do this right now; retry soon.",
-                _ref_of(message),
+                ref_of(message),
                 counts=False,
             )
         self.frame = None
@@ -143,7 +113,7 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
                 wire.error(
                     "unavailable",
                     "The server failed on this socket; reconnect.",
-                    _ref_of(frame),
+                    ref_of(frame),
                 )
             )
         with contextlib.suppress(Exception):
@@ -224,18 +194,22 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
         await self.close(codes.FLOODING)
         return False
 
-    def local_socket(self) -> LocalSocket:
-        """This socket as relays see it; past its backlog it is closed with
-        1013 (PROTOCOL.md) and the client resumes by seq."""
+    def local_socket(self, room: str | None = None) -> LocalSocket:
+        """This socket as relays see it, of `room` (None: the site); past its
+        backlog it is closed with 1013 (PROTOCOL.md) and the client resumes."""
+        diff, bad_diff = wants_diff(self.scope)
         sock = LocalSocket(
             user_id=self.user.id,
             send=self.base_send,
             on_overflow=self._too_far_behind,
             close=self.close_with,
+            presence_diff=diff,
+            presence_room=room,
         )
-        if self.bad_heartbeat is not None:  # held until the first frames
-            metrics.error_sent("bad_request")
-            sock.held.append((None, wire.error("bad_request", self.bad_heartbeat)))
+        for problem in (self.bad_heartbeat, bad_diff):  # held until first frames
+            if problem is not None:
+                metrics.error_sent("bad_request")
+                sock.held.append((None, wire.error("bad_request", problem)))
         return sock
 
     async def _too_far_behind(self) -> None:
@@ -286,15 +260,3 @@ class JsonSocket(AccountWatcher, AsyncWebsocketConsumer):
 
     async def _release_slot(self) -> None:
         await socketcap.release(socket_id=self.socket_id)
-
-
-def _ref_of(message: dict | None) -> str | None:
-    """The `client_id` of the frame being handled, for an error's `ref`."""
-    text = message.get("text") if message else None
-    if not text:
-        return None
-    with contextlib.suppress(ValueError, RecursionError):
-        data = json.loads(text)
-        if isinstance(data, dict) and isinstance(data.get("client_id"), str):
-            return data["client_id"]
-    return None

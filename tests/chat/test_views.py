@@ -324,7 +324,7 @@ const socket = new ReconnectingSocket({
 });
 socket.start();
 // Every socket declares its 10 s ping (README, Liveness).
-assert.equal(opened[0].url, "wss://chat.example/ws/chat/r/?heartbeat=10");
+assert.equal(opened[0].url, "wss://chat.example/ws/chat/r/?heartbeat=10&presence=diff");
 assert.equal(socket.send({ type: "ping" }), false);
 opened[0].open();
 assert.equal(socket.send({ type: "ping" }), true);
@@ -337,7 +337,7 @@ after = 7;
 opened[0].drop(1006);
 assert.deepEqual(states.at(-1), [State.RECONNECTING, 1006]);
 await nextAttempt(2);
-assert.equal(opened[1].url, "wss://chat.example/ws/chat/r/?after=7&heartbeat=10");
+assert.equal(opened[1].url, "wss://chat.example/ws/chat/r/?after=7&heartbeat=10&presence=diff");
 opened[1].open();
 
 // 4429 (flooding, too many tabs) waits long, unless asked to retry now.
@@ -405,7 +405,7 @@ const socket = new ReconnectingSocket({
 });
 // Opened while hidden: its timers may fire once a minute, so it says 60 s.
 socket.start();
-assert.equal(opened[0].url, "ws://chat.example/ws/presence/?heartbeat=60");
+assert.equal(opened[0].url, "ws://chat.example/ws/presence/?heartbeat=60&presence=diff");
 opened[0].open();
 // Shown: 10 s from now on, said with a ping; hidden again: 60 s.
 document.hidden = false;

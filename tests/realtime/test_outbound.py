@@ -11,7 +11,8 @@ import socket
 import uvicorn
 import websockets
 
-from realtime.outbound import LocalSocket, encode_text, shed_handshake
+from realtime.outbound import LocalSocket
+from realtime.transport import encode_text, shed_handshake
 
 
 class EchoApp:

@@ -105,8 +105,14 @@ site.online.apply = (frame) => {
     for (const user of frame.users || []) site.online.add(user.id);
   } else if (frame.type === "presence.join") site.online.add(frame.user.id);
   else if (frame.type === "presence.leave") site.online.delete(frame.user.id);
+  else if (frame.type === "presence.diff") {
+    for (const user of frame.joins || []) site.online.add(user.id);
+    for (const user of frame.leaves || []) site.online.delete(user.id);
+  }
 };
-for (const type of ["presence.state", "presence.join", "presence.leave"]) site.on(type, site.online.apply);
+for (const type of ["presence.state", "presence.join", "presence.leave", "presence.diff"]) {
+  site.on(type, site.online.apply);
+}
 site.on("room.added", (frame) => frame.room && sidebar.upsert(frame.room));
 site.on("room.removed", (frame) => typeof frame.room === "string" && sidebar.remove(frame.room));
 

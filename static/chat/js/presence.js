@@ -34,6 +34,13 @@ export class PresenceList {
     if (this.users.delete(user.id)) this.render();
   }
 
+  /** A tick's joins and leaves (README, Presence diffs), drawn once. */
+  diff(frame) {
+    for (const user of frame.joins || []) this.users.set(user.id, user);
+    for (const user of frame.leaves || []) this.users.delete(user.id);
+    this.render();
+  }
+
   /** The socket ended for good: nobody is known to be here any more. */
   clear() {
     this.users.clear();
@@ -45,6 +52,7 @@ export class PresenceList {
     if (frame.type === "presence.state") this.state(frame.users || []);
     else if (frame.type === "presence.join") this.join(frame.user);
     else if (frame.type === "presence.leave") this.leave(frame.user);
+    else if (frame.type === "presence.diff") this.diff(frame);
     else return false;
     return true;
   }

@@ -257,8 +257,10 @@ export class RoomPane {
       case "presence.state":
       case "presence.join":
       case "presence.leave":
+      case "presence.diff":
         this.presence.apply(frame);
         if (frame.type === "presence.leave" && frame.user) this.typingIn.clear(frame.user);
+        for (const user of frame.leaves || []) this.typingIn.clear(user);
         break;
       case "history":
         this.history.handleHistory(frame);

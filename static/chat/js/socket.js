@@ -69,9 +69,14 @@ export function socketUrl(path) {
   return `${scheme}//${window.location.host}${path}`;
 }
 
-/** The path (and query) with this client's ping interval declared. */
-export function withHeartbeat(path) {
-  return `${path}${path.includes("?") ? "&" : "?"}heartbeat=${heartbeat()}`;
+/**
+ * The path (and query) with this client's ping interval declared, and a
+ * tick's joins and leaves asked for as one presence.diff frame (README,
+ * Presence diffs): a room that fills at once is a frame per tick, not one
+ * per newcomer.
+ */
+export function withClientOptions(path) {
+  return `${path}${path.includes("?") ? "&" : "?"}heartbeat=${heartbeat()}&presence=diff`;
 }
 
 /**
@@ -182,7 +187,7 @@ export class ReconnectingSocket {
     });
     let ws;
     try {
-      ws = new WebSocket(socketUrl(withHeartbeat(this.options.path())));
+      ws = new WebSocket(socketUrl(withClientOptions(this.options.path())));
     } catch {
       this._scheduleRetry(1006, false);
       return;
