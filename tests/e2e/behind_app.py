@@ -23,8 +23,8 @@ async def _never(message: dict) -> None:
     await asyncio.Event().wait()
 
 
-def _local_socket_behind(self):
-    sock = _local_socket(self)
+def _local_socket_behind(self, room: str | None = None):
+    sock = _local_socket(self, room)
     path, user = self.scope.get("path", ""), self.scope.get("user")
     if path.startswith("/ws/chat/") and user.username.startswith("behind"):
         sock.writable = asyncio.Event()  # never set: the transport is full
