@@ -102,9 +102,19 @@ async def test_a_visit_shorter_than_a_tick_may_go_unseen_but_never_half_seen(
     await watching.disconnect()
 
 
+def told(frame: dict) -> list[tuple[str, int]]:
+    """(kind, user id) of what a presence frame of either kind tells."""
+    if frame["type"] == "presence.diff":
+        return [("presence.join", u["id"]) for u in frame["joins"]] + [
+            ("presence.leave", u["id"]) for u in frame["leaves"]
+        ]
+    return [(frame["type"], frame["user"]["id"])]
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("query", ["", "presence=diff"])
 async def test_two_processes_filling_one_room_each_user_joins_and_leaves_once(
-    make_user,
+    make_user, query
 ):
     servers = [ServerProcess(env={"CHAT_RATE_LIMIT": "1000/10"}) for _ in range(2)]
     try:
@@ -112,14 +122,20 @@ async def test_two_processes_filling_one_room_each_user_joins_and_leaves_once(
             await asyncio.to_thread(server.start)
         users = [await sync_to_async(make_user)() for _ in range(41)]
         keys = [await sync_to_async(session_cookie_for)(u) for u in users]
-        watchers = [(await s.room_socket(keys[i]))[0] for i, s in enumerate(servers)]
-        seen: list[list[dict]] = [[], []]
+        watchers = [
+            (await s.room_socket(keys[i], query=query))[0]
+            for i, s in enumerate(servers)
+        ]
+        seen: list[list[tuple[str, int]]] = [[], []]
 
         async def read(i: int) -> None:
             async for text in watchers[i]:
                 frame = json.loads(text)
-                if frame["type"].startswith("presence."):
-                    seen[i].append(frame)
+                kind = frame["type"]
+                if kind in ("presence.join", "presence.leave", "presence.diff"):
+                    # Only the kind of frame this watcher asked for.
+                    assert (kind == "presence.diff") == bool(query), frame
+                    seen[i].extend(told(frame))
 
         readers = [asyncio.create_task(read(i)) for i in range(2)]
         crowd = users[2:]
@@ -144,9 +160,9 @@ async def test_two_processes_filling_one_room_each_user_joins_and_leaves_once(
         crowd_ids = {u.id for u in crowd}
         for frames in seen:
             got = Counter(
-                (f["type"], f["user"]["id"])
-                for f in frames
-                if f["user"]["id"] in crowd_ids  # not the other watcher
+                change
+                for change in frames
+                if change[1] in crowd_ids  # not the other watcher
             )
             assert got == expected, (got - expected, expected - got)
         for task in readers:
