@@ -111,7 +111,9 @@ class PresenceFan:
                 # Its own user's join: the client has itself in presence.state.
                 own = sock.user_id
                 news = [c for c in changes if not (c.kind == JOIN and c.user_id == own)]
-            if news is not None:
+            # News is in the order of `changes`: all of them (most sockets
+            # of a filling room) is the frames every other socket gets.
+            if news is not None and len(news) < len(changes):
                 if news:  # its own join is never news: it is in its state
                     await sock.push_many(sock.presence_frames(news))
                 continue
