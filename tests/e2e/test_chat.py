@@ -3,11 +3,14 @@ presence, typing, moderation, and user text that must stay text."""
 
 from __future__ import annotations
 
+import asyncio
+
 from channels.db import database_sync_to_async
 from playwright.async_api import expect
 
 from chat.services import room_create
 from tests.helpers.browser import E2E, message, present, send
+from tests.helpers.sessions import asession_cookie_for
 
 pytestmark = E2E
 
@@ -50,6 +53,52 @@ async def test_presence_sidebar_shows_both_and_follows_a_closed_tab(
     await bob.close()
     await expect(present(ada)).to_have_text(["Ada Lovelace"])
     await expect(ada.locator("#present-count")).to_have_text("(1)")
+
+
+# An init script: the room socket's presence frames, by type.
+PRESENCE_LOG = """
+window.__presence = {};
+const PresenceNativeWebSocket = window.WebSocket;
+window.WebSocket = class extends PresenceNativeWebSocket {
+  constructor(...args) {
+    super(...args);
+    if (!String(args[0]).includes("/ws/chat/")) return;
+    this.addEventListener("message", (event) => {
+      const type = JSON.parse(event.data).type;
+      if (type.startsWith("presence.")) {
+        window.__presence[type] = (window.__presence[type] || 0) + 1;
+      }
+    });
+  }
+};
+"""
+
+
+async def test_a_crowd_entering_and_leaving_at_once_in_presence_diffs(
+    server, browsers, make_user
+):
+    make = database_sync_to_async(make_user)
+    ada_user = await make("ada")
+    context = await browsers.context(server, ada_user)
+    await context.add_init_script(PRESENCE_LOG)
+    ada = await browsers.room(server, ada_user, context=context)
+    await expect(present(ada)).to_have_text(["ada"])
+
+    crowd = [await make(f"guest{n:02}") for n in range(20)]
+    keys = [await asession_cookie_for(user) for user in crowd]
+    sockets = await asyncio.gather(*(server.room_socket(key) for key in keys))
+    names = ["ada"] + [user.username for user in crowd]
+    await expect(present(ada)).to_have_text(names)
+    await expect(ada.locator("#present-count")).to_have_text("(21)")
+    # The page asked for diffs (README, Presence diffs): no frame per join.
+    counts = await ada.evaluate("window.__presence")
+    assert "presence.join" not in counts, counts
+    assert counts.get("presence.diff", 0) >= 1, counts
+
+    await asyncio.gather(*(ws.close() for ws, _ in sockets))
+    await expect(present(ada)).to_have_text(["ada"])
+    await expect(ada.locator("#present-count")).to_have_text("(1)")
+    assert "presence.leave" not in await ada.evaluate("window.__presence")
 
 
 async def test_typing_indicator_appears_and_disappears(server, browsers, make_user):
