@@ -26,6 +26,7 @@ from typing import Any
 
 from redis.exceptions import NoScriptError
 
+from realtime import roundtrip
 from realtime.redis_clients import get_redis
 
 
@@ -113,13 +114,13 @@ async def _execute(calls: list[_Call]) -> list[Any]:
 
 
 async def _pipeline(client, calls: list[_Call]) -> list[Any]:
-    async with client.pipeline(transaction=False) as pipe:
-        for call in calls:
-            if call.script is None:
-                pipe.execute_command(*call.args)
-            else:
-                pipe.evalsha(call.script.sha, len(call.keys), *call.keys, *call.args)
-        return await pipe.execute(raise_on_error=False)
+    return await roundtrip.line(client).run([_command(call) for call in calls])
+
+
+def _command(call: _Call) -> tuple:
+    if call.script is None:
+        return tuple(call.args)
+    return ("EVALSHA", call.script.sha, len(call.keys), *call.keys, *call.args)
 
 
 _batches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Batch] = (
