@@ -30,6 +30,7 @@ RUN_COLUMNS = [
     ("max_ms", "max ms"),
     ("server_cpu_s", "server+Redis CPU s"),
     ("server_cpu_us_per_delivery", "CPU µs/delivery"),
+    ("threads", "event loop / database thread µs/message"),
     ("rss", "server RSS MB"),
     ("redis", "Redis CPU s / RSS MB"),
     ("loadgen", "load gen CPU s"),
@@ -69,6 +70,9 @@ def _cell(run: dict, key: str) -> str:
         return str(procs.get("loadgen", {}).get("cpu_s", "-"))
     if key == "closes":
         return json.dumps(run.get("unexpected_closes") or {}) or "{}"
+    if key == "threads":
+        split = run.get("thread_us_per_message") or []
+        return " / ".join(f"{value:.0f}" for value in split[:2]) or "-"
     value = run.get(key)
     return "-" if value is None else str(value)
 
@@ -355,8 +359,9 @@ def markdown(results: dict) -> str:
                         + json.dumps(r["stuck"]["clients"])
                     )
         out += ["", _ratio_line(entry), ""]
-    if results.get("profile"):
-        out += _profile(results["profile"])
+    for key in ("profile_small_room", "profile"):
+        if results.get(key):
+            out += _profile(results[key])
     if results.get("connect_profile"):
         out += _connect_profile(results["connect_profile"])
     out += [
@@ -412,11 +417,13 @@ def _storm(entry: dict) -> list[str]:
 
 def _profile(profile: dict) -> list[str]:
     run = profile["run"]
+    key = profile.get("scenario", "2")  # runs before 2026-12-04 profiled 2 only
     out = [
-        "## Profile: scenario 2 under cProfile",
+        f"## Profile: scenario {key} under cProfile",
         "",
-        f"Our server under `bench/profiled.py` during one more scenario-2 run "
-        f"({run['received']} deliveries; unprofiled CPU per delivery in the "
+        f"Our server under `bench/profiled.py` during one more scenario-{key} run "
+        f"({run['received']} deliveries of {run['sent']} messages; unprofiled "
+        "CPU per delivery in the "
         "measured rounds is in the table above). cProfile slows call-heavy code, "
         f"so read shares more than µs: {profile['profiled_us_per_delivery']} µs "
         "of profiled event-loop time per delivery. uvloop's transport.write "

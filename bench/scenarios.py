@@ -15,7 +15,7 @@ import httpx
 
 from bench import activity
 from bench.client import ChatClient, Tally
-from bench.measure import Meter, percentiles
+from bench.measure import Meter, percentiles, thread_cpu, thread_split
 
 CONNECT_CONCURRENCY = 50
 DRAIN_TIMEOUT = 3.0  # seconds to wait for the last deliveries after sending
@@ -270,6 +270,7 @@ async def fixed_load(
     senders = pick_senders(fleet, senders_per_room)
     await asyncio.sleep(0.5)  # let presence joins settle before measuring
     meter = Meter(dep.pids).start()
+    threads = thread_cpu(dep.pids.get("server"))
     if profile is not None:
         profile.start()
     seconds = await drive(
@@ -283,6 +284,7 @@ async def fixed_load(
     )
     await drain(tally)
     processes = meter.stop()
+    threads = thread_split(threads, thread_cpu(dep.pids.get("server")), tally.sent, 1e6)
     if profile is not None:
         await profile.stop()
     result = {
@@ -294,6 +296,9 @@ async def fixed_load(
         "processes": processes,
         "others_cpu_s": meter.others_cpu_s,
         "load_avg_1m": round(os.getloadavg()[0], 2),
+        # One server's threads, busiest first, µs a message: the event
+        # loop's, then the database thread's (database_sync_to_async).
+        "thread_us_per_message": threads,
     }
     cost(result, processes)
     if site:

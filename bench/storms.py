@@ -10,10 +10,8 @@ import asyncio
 import os
 import time
 
-import psutil
-
 from bench.client import Tally
-from bench.measure import Meter
+from bench.measure import Meter, thread_cpu, thread_split
 from bench.scenarios import (
     Deployment,
     _online_count,
@@ -37,19 +35,6 @@ def timeline(opened: list[float], started: float) -> list[list[float]]:
     if points[-1][1] != len(times):
         points.append([round(times[-1], 3), len(times)])
     return points
-
-
-def _thread_cpu(pid: int | None) -> dict[int, float]:
-    if pid is None:
-        return {}
-    return {t.id: t.user_time + t.system_time for t in psutil.Process(pid).threads()}
-
-
-def _thread_split(before: dict, after: dict, sockets: int) -> list[float]:
-    spent = [after[t] - before.get(t, 0.0) for t in after]
-    return [round(s / max(1, sockets) * 1000, 3) for s in sorted(spent, reverse=True)][
-        :3
-    ]
 
 
 def _cpu(processes: dict, prefix: str) -> float:
@@ -95,7 +80,7 @@ async def crowd(
     cold = meter.rss()
     await warm_up(dep, rooms, tag, tallies)
     before = meter.rss()
-    threads = _thread_cpu(dep.pids.get("server"))
+    threads = thread_cpu(dep.pids.get("server"))
     meter.start()
     started = time.monotonic()
     fleet = await connect_fleet(
@@ -108,7 +93,7 @@ async def crowd(
     )
     connect = meter.stop()
     others_connect = meter.others_cpu_s
-    threads = _thread_split(threads, _thread_cpu(dep.pids.get("server")), fleet.ok)
+    threads = thread_split(threads, thread_cpu(dep.pids.get("server")), fleet.ok, 1e3)
     await _settle_presence(fleet)
     exact, checked = _presence_exact(dep, fleet)
     idle = None

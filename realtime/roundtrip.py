@@ -39,26 +39,34 @@ class Line:
         self.callbacks = client.response_callbacks
         self.connection: AbstractConnection | None = None
         self.timeout: float | None = self.pool.connection_kwargs.get("socket_timeout")
+        # The batch sends one pipeline at a time per loop; the lock makes
+        # that a property of the line (replies are read in order of sends).
+        self.lock = asyncio.Lock()
 
     async def run(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
         """Each command's reply, in order; a command Redis refused answers
         with its ResponseError instead (as `execute(raise_on_error=False)`).
         A lost connection is retried as the connection's policy says, the
         whole pipeline again (as redis-py's pipeline does)."""
-        connection = self.connection
-        if connection is None:
-            connection = await self.pool.get_connection()
-            # The round trip's own timeout covers every reply at once.
-            connection.socket_timeout = None
-            self.connection = connection
         packed = _pack(commands)
+        connection = self.connection or await self._connection()
 
         async def fail(error: Exception) -> None:
             await connection.disconnect(nowait=True)
 
-        return await connection.retry.call_with_retry(
-            lambda: self._once(connection, packed, commands), fail
-        )
+        async with self.lock:
+            return await connection.retry.call_with_retry(
+                lambda: self._once(connection, packed, commands), fail
+            )
+
+    async def _connection(self) -> AbstractConnection:
+        async with self.lock:
+            if self.connection is None:
+                connection = await self.pool.get_connection()
+                # The round trip's own timeout covers every reply at once.
+                connection.socket_timeout = None
+                self.connection = connection
+            return self.connection
 
     async def _once(
         self,

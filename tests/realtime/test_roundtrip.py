@@ -130,3 +130,11 @@ async def test_a_line_does_not_keep_its_client_alive(settings):
     del client
     gc.collect()
     assert gone() is None
+
+
+async def test_round_trips_at_once_on_one_line_each_get_their_own_replies():
+    line = roundtrip.line(get_redis())
+    replies = await asyncio.gather(
+        *(line.run([("SET", f"n{i}", i), ("GET", f"n{i}")]) for i in range(50))
+    )
+    assert replies == [[True, str(i).encode()] for i in range(50)]
