@@ -97,6 +97,11 @@ class Line:
             # Replies may still be on their way: the stream is out of step.
             await connection.disconnect(nowait=True)
             raise exceptions.TimeoutError("Timeout reading from Redis") from None
+        except BaseException:
+            # Anything else mid-reply (a cancel, a callback's error): the
+            # replies left unread would answer the next round trip.
+            await connection.disconnect(nowait=True)
+            raise
         return replies
 
 

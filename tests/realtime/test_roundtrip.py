@@ -138,3 +138,16 @@ async def test_round_trips_at_once_on_one_line_each_get_their_own_replies():
         *(line.run([("SET", f"n{i}", i), ("GET", f"n{i}")]) for i in range(50))
     )
     assert replies == [[True, str(i).encode()] for i in range(50)]
+
+
+async def test_an_error_between_replies_leaves_none_for_the_next_round_trip():
+    line = roundtrip.line(get_redis())
+
+    def refuse(reply):
+        raise ValueError("a reply this code cannot read")
+
+    line.callbacks = {"GET": refuse}
+    with pytest.raises(ValueError):
+        await line.run([("GET", "a"), ("SET", "a", "1"), ("GET", "a")])
+    line.callbacks = get_redis().response_callbacks
+    assert await line.run([("PING",), ("GET", "a")]) == [True, b"1"]
